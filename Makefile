@@ -1,0 +1,32 @@
+# Tools are pinned in tools/go.mod (tool directives) and run from there, so
+# nothing is installed globally and every machine gets the same versions.
+GOTOOL := cd $(CURDIR)/tools && GOWORK=off go tool
+TOOLBIN := $(CURDIR)/bin/tools
+MODULES := . ./proto ./services/platform ./services/scheduler ./services/processor ./services/resolver ./services/citations
+
+.PHONY: generate lint-proto check-generated vet test test-all build tools
+
+tools:
+	@mkdir -p $(TOOLBIN)
+	cd tools && GOWORK=off go build -o $(TOOLBIN)/ github.com/bufbuild/buf/cmd/buf google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc github.com/fullstorydev/grpcurl/cmd/grpcurl github.com/nats-io/nats-server/v2
+
+generate: tools
+	PATH=$(TOOLBIN):$$PATH buf generate
+
+lint-proto: tools
+	$(TOOLBIN)/buf lint
+
+check-generated: generate
+	@git diff --exit-code -- proto || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- proto)" || (git status --porcelain -- proto; echo "generated code is stale: run make generate and commit"; exit 1)
+
+vet:
+	go vet $(addsuffix /...,$(MODULES))
+
+build:
+	go build -o bin/ ./cmd/docbatch ./services/scheduler/cmd/scheduler ./services/processor/cmd/processor ./services/resolver/cmd/resolver ./services/citations/cmd/citations
+
+# The README's test command: every test of every workspace module, including
+# the slow suites behind the "slow" build tag (they need bin/tools/nats-server).
+test: tools
+	PATH=$(TOOLBIN):$$PATH go test -count=1 -tags slow -timeout 40m $(addsuffix /...,$(MODULES))

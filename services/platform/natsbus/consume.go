@@ -1,0 +1,103 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Handler applies one message. It must be idempotent: JetStream delivers at
+// least once, so the same result can arrive again after a crash or a
+// redelivery. A nil error acknowledges the message, so return only once what
+// the message changed is durable.
+type Handler func(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata) error
+
+// ConsumeOptions name a durable consumer of a stream.
+type ConsumeOptions struct {
+	Stream        string
+	Durable       string
+	FilterSubject string
+	// AckWait bounds how long a message may be in a handler before
+	// JetStream redelivers it.
+	AckWait time.Duration
+	Log     *slog.Logger
+}
+
+// Consume runs a durable pull consumer until ctx ends, applying each message
+// with h and acknowledging it after h returns nil. A failing message is
+// negatively acknowledged with a delay and retried; the stream and consumer
+// are (re)created as needed so a NATS restart only pauses consumption.
+func Consume(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, h Handler) error {
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if o.AckWait == 0 {
+		o.AckWait = 60 * time.Second
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := consumeOnce(ctx, js, o, h, log)
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Warn("consumer interrupted; retrying", "durable", o.Durable, "err", err, "backoff", backoff.String())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+	return nil
+}
+
+func consumeOnce(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, h Handler, log *slog.Logger) error {
+	cons, err := js.CreateOrUpdateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
+		Durable:       o.Durable,
+		FilterSubject: o.FilterSubject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.AckWait,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 1024,
+	})
+	if err != nil {
+		return fmt.Errorf("creating consumer %s on %s: %w", o.Durable, o.Stream, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(256))
+	if err != nil {
+		return fmt.Errorf("consuming %s: %w", o.Durable, err)
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	defer it.Stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("next message for %s: %w", o.Durable, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			_ = msg.Term()
+			log.Error("message without metadata; terminated", "subject", msg.Subject(), "err", err)
+			continue
+		}
+		mctx := ExtractTrace(ctx, msg.Headers())
+		if err := h(mctx, msg, meta); err != nil {
+			log.ErrorContext(mctx, "applying message failed; will be redelivered", "durable", o.Durable, "seq", meta.Sequence.Stream, "err", err)
+			_ = msg.NakWithDelay(time.Second)
+			continue
+		}
+		if err := msg.DoubleAck(ctx); err != nil {
+			// The handler is idempotent, so a lost ack only costs a redelivery.
+			log.WarnContext(mctx, "ack failed", "durable", o.Durable, "seq", meta.Sequence.Stream, "err", err)
+		}
+	}
+}

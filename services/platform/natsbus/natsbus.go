@@ -1,0 +1,154 @@
+// Package natsbus is docbatch's NATS plumbing: connecting (to a URL or to the
+// embedded server in-process), the names and configurations of the JetStream
+// streams, buckets and object stores the services share, and trace-context
+// propagation through message headers.
+package natsbus
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+)
+
+// Names of the shared JetStream resources.
+const (
+	// ResultsStream holds one DocumentResult per (batch, document) on
+	// subject ResultsSubjectPrefix + <batch>.
+	ResultsStream        = "DOCBATCH_RESULTS"
+	ResultsSubjectPrefix = "docbatch.results."
+	// TextObjectStore holds full texts too large to inline in a result.
+	TextObjectStore = "docbatch-text"
+)
+
+// Dialer says how to reach NATS: an embedded server (in-process, no socket)
+// or a URL.
+type Dialer struct {
+	URL      string
+	Embedded *server.Server
+	Log      *slog.Logger
+}
+
+// Connect opens a connection that reconnects forever: services wait for NATS
+// rather than die when it goes away.
+func (d Dialer) Connect(name string) (*nats.Conn, error) {
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrl()) }),
+	}
+	url := d.URL
+	if d.Embedded != nil {
+		opts = append(opts, nats.InProcessServer(d.Embedded))
+		url = ""
+	}
+	if url == "" && d.Embedded == nil {
+		url = nats.DefaultURL
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to nats %q: %w", url, err)
+	}
+	return nc, nil
+}
+
+// StreamOptions tune the shared streams for the deployment.
+type StreamOptions struct {
+	// Replicas for streams and buckets: 1 on one machine, 3 on a cluster.
+	Replicas int
+}
+
+func (o StreamOptions) replicas() int {
+	if o.Replicas <= 0 {
+		return 1
+	}
+	return o.Replicas
+}
+
+// EnsureResults creates or updates the results stream and the text object
+// store. Every service calls it, so none depends on start-up order.
+func EnsureResults(ctx context.Context, js jetstream.JetStream, o StreamOptions) (jetstream.Stream, error) {
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        ResultsStream,
+		Description: "docbatch per-document extraction results",
+		Subjects:    []string{ResultsSubjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.replicas(),
+		// Publish dedup by Nats-Msg-Id over this window; consumers are
+		// idempotent by (batch, document) beyond it.
+		Duplicates: 10 * time.Minute,
+		MaxMsgSize: 8 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensuring stream %s: %w", ResultsStream, err)
+	}
+	if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      TextObjectStore,
+		Description: "full texts of documents too large to inline in a result",
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.replicas(),
+	}); err != nil {
+		return nil, fmt.Errorf("ensuring object store %s: %w", TextObjectStore, err)
+	}
+	return st, nil
+}
+
+// ResultSubject is the subject a batch's results are published on.
+func ResultSubject(batchID string) string { return ResultsSubjectPrefix + batchID }
+
+// DocKey is a NATS-safe key for (batch, document): document ids are free
+// text (paths), so they are hashed; the batch id is kept readable so a
+// bucket can be listed by batch.
+func DocKey(batchID, documentID string) string {
+	h := sha256.Sum256([]byte(documentID))
+	return batchID + "." + hex.EncodeToString(h[:16])
+}
+
+// MsgID is the Nats-Msg-Id of a document's result.
+func MsgID(batchID, documentID string) string { return "result/" + DocKey(batchID, documentID) }
+
+// headerCarrier adapts nats.Header to the OpenTelemetry propagator.
+type headerCarrier nats.Header
+
+func (c headerCarrier) Get(k string) string { return nats.Header(c).Get(k) }
+func (c headerCarrier) Set(k, v string)     { nats.Header(c).Set(k, v) }
+func (c headerCarrier) Keys() []string {
+	out := make([]string, 0, len(c))
+	for k := range c {
+		out = append(out, k)
+	}
+	return out
+}
+
+// InjectTrace writes ctx's trace context into h.
+func InjectTrace(ctx context.Context, h nats.Header) {
+	otel.GetTextMapPropagator().Inject(ctx, headerCarrier(h))
+}
+
+// ExtractTrace returns ctx carrying the trace context found in h.
+func ExtractTrace(ctx context.Context, h nats.Header) context.Context {
+	return otel.GetTextMapPropagator().Extract(ctx, headerCarrier(h))
+}
+
+// MapCarrier is a propagation carrier over a plain map, for trace context
+// carried inside protobuf messages (e.g. an assignment).
+type MapCarrier = propagation.MapCarrier

@@ -1,0 +1,464 @@
+package scheduler
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Outgoing is a message for a processor: an assignment or a cancel.
+type Outgoing struct {
+	Assign       *Assignment
+	CancelID     string
+	CancelReason string
+}
+
+// Session is one processor's connection. The transport reads Outbox and
+// sends each message; Done closes when the scheduler fences the processor
+// (lease lost, or the same id connected again).
+type Session struct {
+	s      *Scheduler
+	p      *proc
+	out    chan Outgoing
+	done   chan struct{}
+	closed bool
+}
+
+// Outbox delivers what must be sent to the processor, in order.
+func (se *Session) Outbox() <-chan Outgoing { return se.out }
+
+// Done is closed when the session is fenced.
+func (se *Session) Done() <-chan struct{} { return se.done }
+
+// ProcessorID names the session's processor.
+func (se *Session) ProcessorID() string { return se.p.id }
+
+// Connect registers a processor. A processor that connects again under the
+// same id replaces its old session, whose assignments are re-queued.
+func (s *Scheduler) Connect(id string, slots int, h Headroom) (*Session, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%w: processor id is required", ErrInvalid)
+	}
+	if slots <= 0 || slots > 4096 {
+		return nil, fmt.Errorf("%w: slots must be between 1 and 4096, got %d", ErrInvalid, slots)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.procs[id]; ok {
+		s.fence(old, "processor reconnected")
+	}
+	p := &proc{id: id, slots: slots, assigns: map[string]*assign{}, lastSeen: time.Now()}
+	p.report(h)
+	se := &Session{s: s, p: p, out: make(chan Outgoing, 2*slots+64), done: make(chan struct{})}
+	p.sess = se
+	s.procs[id] = p
+	// A bigger processor may fit documents that were waiting for one.
+	for _, b := range s.batches {
+		for _, i := range b.waitingBig {
+			if b.docs[i].state == DocPending {
+				b.ready.push(b.docs, i)
+			}
+		}
+		b.waitingBig = b.waitingBig[:0]
+	}
+	s.pump()
+	s.log.Info("processor connected", "processor", id, "slots", slots, "budget", h.MemoryBudget, "available", h.MemoryAvailable)
+	return se, nil
+}
+
+func (p *proc) report(h Headroom) {
+	p.budget = h.MemoryBudget
+	p.available = h.MemoryAvailable
+	p.sinceBeat = 0
+	if p.budget == 0 {
+		p.budget = p.available
+	}
+}
+
+// capacity is the memory the scheduler may still reserve on p: within its
+// budget less what is outstanding, and within what it last reported less
+// what was assigned since.
+func (p *proc) capacity() uint64 {
+	var byBudget, byReport uint64
+	if p.budget > p.reserved {
+		byBudget = p.budget - p.reserved
+	}
+	if p.available > p.sinceBeat {
+		byReport = p.available - p.sinceBeat
+	}
+	return min(byBudget, byReport)
+}
+
+// Heartbeat renews the processor's lease and its headroom.
+func (se *Session) Heartbeat(h Headroom) {
+	s := se.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if se.closed {
+		return
+	}
+	se.p.lastSeen = time.Now()
+	se.p.report(h)
+	s.pump()
+}
+
+// Close ends the session (the stream ended): its assignments are re-queued
+// without counting as failures.
+func (se *Session) Close() {
+	s := se.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !se.closed {
+		s.fence(se.p, "processor disconnected")
+	}
+}
+
+// fence drops a processor: its live assignments go back to the queue and
+// any late report from it is rejected by epoch. Caller holds mu.
+func (s *Scheduler) fence(p *proc, why string) {
+	se := p.sess
+	if se.closed {
+		return
+	}
+	se.closed = true
+	close(se.done)
+	if s.procs[p.id] == p {
+		delete(s.procs, p.id)
+	}
+	n := 0
+	for id, a := range p.assigns {
+		delete(s.assignments, id)
+		if a.done {
+			continue // its journal write is under way; the callback settles it
+		}
+		d := a.b.docs[a.d]
+		if d.current == a {
+			d.current = nil
+			d.state = DocPending
+			a.b.rec.Counts.Running--
+			a.b.rec.Counts.Pending++
+			a.b.ready.push(a.b.docs, a.d)
+			n++
+		}
+	}
+	p.assigns = nil
+	s.log.Warn("processor fenced", "processor", p.id, "reason", why, "requeued", n)
+	s.pump()
+}
+
+// pump hands ready documents to processors with room until nothing more
+// fits. Caller holds mu.
+func (s *Scheduler) pump() {
+	for {
+		b, i, ok := s.best()
+		if !ok {
+			return
+		}
+		d := b.docs[i]
+		p, fitsSomewhere := s.bestFit(d.est.reservation)
+		if p == nil {
+			if !fitsSomewhere {
+				// Bigger than any processor's budget: park it with a clear
+				// status instead of sending it to die.
+				b.ready.remove(i)
+				b.waitingBig = append(b.waitingBig, i)
+				d.err = fmt.Sprintf("waiting: needs %d bytes of memory, more than any connected processor's budget", d.est.reservation)
+				continue
+			}
+			return // wait for room; keep priority order
+		}
+		b.ready.remove(i)
+		s.assign(b, i, p)
+	}
+}
+
+// best returns the best ready document across batches: highest priority
+// class first, then the batch with the fewest running documents (fair
+// share), then the batch's own order.
+func (s *Scheduler) best() (*batch, int32, bool) {
+	var (
+		bb *batch
+		bi int32
+	)
+	for _, b := range s.order {
+		i, ok := b.ready.peek()
+		if !ok {
+			continue
+		}
+		if bb == nil {
+			bb, bi = b, i
+			continue
+		}
+		pd, pb := b.docs[i].spec.Priority, bb.docs[bi].spec.Priority
+		if pd > pb || (pd == pb && b.rec.Counts.Running < bb.rec.Counts.Running) {
+			bb, bi = b, i
+		}
+	}
+	return bb, bi, bb != nil
+}
+
+// bestFit picks the processor with a free slot whose capacity covers need
+// with the least to spare. fitsSomewhere says whether any connected
+// processor could ever take it (its whole budget covers need).
+func (s *Scheduler) bestFit(need uint64) (best *proc, fitsSomewhere bool) {
+	var spare uint64 = math.MaxUint64
+	for _, p := range s.procs {
+		if p.budget >= need {
+			fitsSomewhere = true
+		}
+		if p.running >= p.slots {
+			continue
+		}
+		c := p.capacity()
+		if c < need {
+			continue
+		}
+		if c-need < spare || (c-need == spare && best != nil && p.id < best.id) {
+			best, spare = p, c-need
+		}
+	}
+	return best, fitsSomewhere
+}
+
+func (s *Scheduler) assign(b *batch, i int32, p *proc) {
+	d := b.docs[i]
+	epoch := s.nextEpoch()
+	a := &assign{Assignment: Assignment{
+		ID:          fmt.Sprintf("a-%016x", epoch),
+		BatchID:     b.rec.Header.ID,
+		DocumentID:  d.spec.ID,
+		Root:        b.rec.Header.Root,
+		Path:        d.spec.Path,
+		Size:        d.spec.Size,
+		Epoch:       epoch,
+		Lease:       s.cfg.Lease(),
+		Reservation: d.est.reservation,
+		Attempt:     d.attempts + 1,
+	}, b: b, d: i, p: p}
+	d.state = DocRunning
+	d.current = a
+	d.procID = p.id
+	d.err = ""
+	b.rec.Counts.Pending--
+	b.rec.Counts.Running++
+	p.running++
+	p.reserved += a.Reservation
+	p.sinceBeat += a.Reservation
+	p.assigns[a.ID] = a
+	s.assignments[a.ID] = a
+	s.notify(b, Transition{DocumentID: d.spec.ID, State: DocRunning})
+	cp := a.Assignment
+	select {
+	case p.sess.out <- Outgoing{Assign: &cp}:
+	default:
+		// Cannot happen while running <= slots and the outbox holds 2*slots;
+		// if it does, the lease will fence the processor.
+		s.log.Error("processor outbox full", "processor", p.id)
+	}
+}
+
+// release frees a's slot and reservation on its processor. Caller holds mu.
+func (s *Scheduler) release(a *assign) {
+	a.p.running--
+	a.p.reserved -= a.Reservation
+	delete(a.p.assigns, a.ID)
+	delete(s.assignments, a.ID)
+}
+
+// lookup finds a live assignment reported by this session.
+func (se *Session) lookup(id string, epoch uint64) (*assign, error) {
+	a, ok := se.s.assignments[id]
+	if !ok || a.p != se.p || se.closed {
+		return nil, fmt.Errorf("%w: assignment %s is not live on processor %s", ErrStale, id, se.p.id)
+	}
+	if a.Epoch != epoch {
+		return nil, fmt.Errorf("%w: assignment %s has epoch %d, report carries %d", ErrStale, id, a.Epoch, epoch)
+	}
+	if a.done {
+		return nil, fmt.Errorf("%w: assignment %s was already reported", ErrStale, id)
+	}
+	return a, nil
+}
+
+// Complete records that a document's result is published at stream
+// sequence seq. The transition becomes visible once journaled.
+func (se *Session) Complete(id string, epoch, seq uint64) error {
+	s := se.s
+	s.mu.Lock()
+	a, err := se.lookup(id, epoch)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	a.done = true
+	s.release(a)
+	s.pump()
+	s.mu.Unlock()
+	ev := Event{Kind: EventDone, Doc: a.d, Seq: seq}
+	s.store.Append(a.BatchID, ev, func(err error) { s.journaled(a, ev, err) })
+	return nil
+}
+
+// Fail records a failed attempt. Transient failures retry with exponential
+// backoff and full jitter; out-of-memory ones retry with a larger
+// reservation; permanent ones, and retries exhausted, fail the document and
+// skip its dependents.
+func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string, seq uint64) error {
+	s := se.s
+	s.mu.Lock()
+	a, err := se.lookup(id, epoch)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.release(a)
+	b, d := a.b, a.b.docs[a.d]
+	d.attempts++
+	final := class == FailPermanent || d.attempts > b.maxRetries
+	if !final {
+		d.current = nil
+		d.state = DocPending
+		d.err = fmt.Sprintf("attempt %d: %s", d.attempts, msg)
+		b.rec.Counts.Running--
+		b.rec.Counts.Pending++
+		if class == FailOutOfMemory {
+			d.est.reservation = d.est.reservation * 3 / 2
+			b.ready.push(b.docs, a.d)
+		} else {
+			backoff := min(250*time.Millisecond<<min(d.attempts, 8), 30*time.Second)
+			d.notBefore = time.Now().Add(time.Duration(s.rng.Int64N(int64(backoff)) + 1))
+			b.delayed = append(b.delayed, a.d)
+		}
+		s.notify(b, Transition{DocumentID: d.spec.ID, State: DocPending, Error: d.err})
+		s.pump()
+		s.mu.Unlock()
+		return nil
+	}
+	a.done = true
+	if class != FailPermanent {
+		msg = fmt.Sprintf("%s (after %d attempts)", msg, d.attempts)
+	}
+	s.pump()
+	s.mu.Unlock()
+	ev := Event{Kind: EventFailed, Doc: a.d, Error: msg, Attempts: d.attempts, Seq: seq}
+	s.store.Append(a.BatchID, ev, func(err error) { s.journaled(a, ev, err) })
+	return nil
+}
+
+// journaled applies a terminal outcome once it is durable. If it could not
+// be made durable the document goes back to the queue: it was never
+// acknowledged, so running it again loses and double-counts nothing.
+func (s *Scheduler) journaled(a *assign, ev Event, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, d := a.b, a.b.docs[a.d]
+	if d.current == a {
+		d.current = nil
+	}
+	if err != nil {
+		s.log.Error("journal write failed; document re-queued", "batch", a.BatchID, "document", d.spec.ID, "err", err)
+		if d.state == DocRunning {
+			d.state = DocPending
+			b.rec.Counts.Running--
+			b.rec.Counts.Pending++
+			b.ready.push(b.docs, a.d)
+			s.pump()
+		}
+		return
+	}
+	s.applyEvent(b, ev, true)
+	s.settle(b)
+	s.pump()
+}
+
+// applyEvent moves a document to its journaled outcome. live is false during
+// replay. Caller holds mu.
+func (s *Scheduler) applyEvent(b *batch, ev Event, live bool) {
+	if ev.Kind == EventBatchCancelled {
+		s.cancelLocked(b, ev.Error)
+		return
+	}
+	if ev.Doc < 0 || int(ev.Doc) >= len(b.docs) {
+		s.log.Error("journal event for unknown document index", "batch", b.rec.Header.ID, "doc", ev.Doc)
+		return
+	}
+	d := b.docs[ev.Doc]
+	if d.state.terminal() {
+		return // replayed twice or raced a cancel: counted once
+	}
+	s.leave(b, ev.Doc)
+	switch ev.Kind {
+	case EventDone:
+		s.enter(b, ev.Doc, DocDone, "")
+		d.resultSeq = ev.Seq
+		for _, c := range d.dependents {
+			cd := b.docs[c]
+			cd.waiting--
+			if cd.waiting == 0 && cd.state == DocPending {
+				b.ready.push(b.docs, c)
+			}
+		}
+	case EventFailed:
+		d.attempts = max(d.attempts, ev.Attempts)
+		d.resultSeq = ev.Seq
+		s.enter(b, ev.Doc, DocFailed, ev.Error)
+		s.skipDependents(b, ev.Doc)
+	}
+}
+
+// leave takes a document out of its current state's count and queues.
+func (s *Scheduler) leave(b *batch, i int32) {
+	d := b.docs[i]
+	switch d.state {
+	case DocPending:
+		b.rec.Counts.Pending--
+		b.ready.remove(i)
+	case DocRunning:
+		b.rec.Counts.Running--
+		if a := d.current; a != nil && !a.done {
+			// Finished elsewhere (e.g. a cancel): tell the processor.
+			s.release(a)
+			select {
+			case a.p.sess.out <- Outgoing{CancelID: a.ID, CancelReason: "document already settled"}:
+			default:
+			}
+		}
+		d.current = nil
+	}
+}
+
+func (s *Scheduler) enter(b *batch, i int32, st DocState, why string) {
+	d := b.docs[i]
+	d.state = st
+	d.err = why
+	switch st {
+	case DocDone:
+		b.rec.Counts.Done++
+	case DocFailed:
+		b.rec.Counts.Failed++
+	case DocSkipped:
+		b.rec.Counts.Skipped++
+	case DocCancelled:
+		b.rec.Counts.Cancelled++
+	}
+	s.notify(b, Transition{DocumentID: d.spec.ID, State: st, Error: why})
+}
+
+// skipDependents marks everything downstream of a failed document skipped,
+// breadth first (chains may be very deep).
+func (s *Scheduler) skipDependents(b *batch, root int32) {
+	queue := []int32{root}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		for _, c := range b.docs[i].dependents {
+			cd := b.docs[c]
+			if cd.state.terminal() {
+				continue
+			}
+			s.leave(b, c)
+			s.enter(b, c, DocSkipped, fmt.Sprintf("skipped: depends on %q, which did not succeed", b.docs[root].spec.ID))
+			queue = append(queue, c)
+		}
+	}
+}

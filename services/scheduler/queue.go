@@ -1,0 +1,66 @@
+package scheduler
+
+import "container/heap"
+
+// readyQueue is a batch's documents whose dependencies are done, best first:
+// priority class, then critical-path rank, then estimated cost (longest
+// first packs best), then submission order.
+type readyQueue struct {
+	docs []*doc
+	idx  []int32
+}
+
+func (q *readyQueue) Len() int { return len(q.idx) }
+func (q *readyQueue) Less(i, j int) bool {
+	a, b := q.docs[q.idx[i]], q.docs[q.idx[j]]
+	if a.spec.Priority != b.spec.Priority {
+		return a.spec.Priority > b.spec.Priority
+	}
+	if a.rank != b.rank {
+		return a.rank > b.rank
+	}
+	if a.est.seconds != b.est.seconds {
+		return a.est.seconds > b.est.seconds
+	}
+	return q.idx[i] < q.idx[j]
+}
+func (q *readyQueue) Swap(i, j int) {
+	q.idx[i], q.idx[j] = q.idx[j], q.idx[i]
+	q.docs[q.idx[i]].heapIdx = i
+	q.docs[q.idx[j]].heapIdx = j
+}
+func (q *readyQueue) Push(x any) {
+	i := x.(int32)
+	q.docs[i].heapIdx = len(q.idx)
+	q.idx = append(q.idx, i)
+}
+func (q *readyQueue) Pop() any {
+	n := len(q.idx) - 1
+	i := q.idx[n]
+	q.idx = q.idx[:n]
+	q.docs[i].heapIdx = -1
+	return i
+}
+
+func (q *readyQueue) push(docs []*doc, i int32) {
+	q.docs = docs
+	if docs[i].heapIdx >= 0 {
+		return
+	}
+	heap.Push(q, i)
+}
+
+func (q *readyQueue) peek() (int32, bool) {
+	if len(q.idx) == 0 {
+		return 0, false
+	}
+	return q.idx[0], true
+}
+
+func (q *readyQueue) pop() int32 { return heap.Pop(q).(int32) }
+
+func (q *readyQueue) remove(i int32) {
+	if h := q.docs[i].heapIdx; h >= 0 {
+		heap.Remove(q, h)
+	}
+}

@@ -1,0 +1,366 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Config tunes the scheduler core.
+type Config struct {
+	// Roots are the directories documents may live under; a batch names one
+	// of them. When a root is readable here, submitted paths are checked to
+	// exist (a remote scheduler may not see the processors' volume).
+	Roots []string
+	// HeartbeatInterval is what processors are told to beat at; a processor
+	// silent for LeaseMisses intervals loses its assignments.
+	HeartbeatInterval time.Duration
+	LeaseMisses       int
+	// DefaultMaxRetries applies to transient failures when a batch sets none.
+	DefaultMaxRetries int
+	// CheckpointInterval is how often running batches' records are saved.
+	CheckpointInterval time.Duration
+	// MaxDocuments caps one batch.
+	MaxDocuments int
+	Log          *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 2 * time.Second
+	}
+	if c.LeaseMisses <= 0 {
+		c.LeaseMisses = 3
+	}
+	if c.DefaultMaxRetries <= 0 {
+		c.DefaultMaxRetries = 3
+	}
+	if c.CheckpointInterval <= 0 {
+		c.CheckpointInterval = 30 * time.Second
+	}
+	if c.MaxDocuments <= 0 {
+		c.MaxDocuments = 10_000_000
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+}
+
+// Lease is how long a processor may stay silent before it is fenced.
+func (c Config) Lease() time.Duration { return time.Duration(c.LeaseMisses) * c.HeartbeatInterval }
+
+// Scheduler is the core. All state is guarded by mu; I/O (the journal) runs
+// outside it and re-enters through callbacks.
+type Scheduler struct {
+	cfg   Config
+	store Store
+	log   *slog.Logger
+
+	mu          sync.Mutex
+	batches     map[string]*batch
+	order       []*batch // creation order, for listing
+	procs       map[string]*proc
+	assignments map[string]*assign
+	incarnation uint32
+	counter     uint32
+	rng         *rand.Rand
+}
+
+type doc struct {
+	spec       DocSpec
+	state      DocState
+	waiting    int32   // dependencies not yet done
+	dependents []int32 // documents waiting for this one
+	attempts   int
+	rank       float64
+	est        estimate
+	err        string
+	resultSeq  uint64
+	procID     string
+	heapIdx    int
+	notBefore  time.Time
+	current    *assign // the live assignment, while running
+}
+
+type batch struct {
+	rec        Record
+	docs       []*doc
+	ready      readyQueue
+	delayed    []int32 // retrying after a backoff
+	waitingBig []int32 // fit no connected processor yet
+	maxRetries int
+	watchers   map[*Watcher]struct{}
+	samples    []sample // (time, done) for the rate
+}
+
+type sample struct {
+	at   time.Time
+	done int64
+}
+
+type proc struct {
+	id        string
+	slots     int
+	running   int
+	budget    uint64
+	available uint64 // as last reported
+	reserved  uint64 // by assignments outstanding here
+	sinceBeat uint64 // reserved since the last report
+	lastSeen  time.Time
+	assigns   map[string]*assign
+	sess      *Session
+}
+
+type assign struct {
+	Assignment
+	b    *batch
+	d    int32
+	p    *proc
+	done bool // reported; waiting for the journal
+}
+
+// New returns a scheduler over store. Call Recover before serving.
+func New(cfg Config, store Store) *Scheduler {
+	cfg.defaults()
+	return &Scheduler{
+		cfg:         cfg,
+		store:       store,
+		log:         cfg.Log,
+		batches:     map[string]*batch{},
+		procs:       map[string]*proc{},
+		assignments: map[string]*assign{},
+		rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
+	}
+}
+
+// Config returns the effective configuration.
+func (s *Scheduler) Config() Config { return s.cfg }
+
+// Recover loads every stored batch and takes a new incarnation for epochs.
+func (s *Scheduler) Recover(ctx context.Context) error {
+	inc, err := s.store.NextIncarnation(ctx)
+	if err != nil {
+		return fmt.Errorf("taking incarnation: %w", err)
+	}
+	s.mu.Lock()
+	s.incarnation = inc
+	s.mu.Unlock()
+	var n int
+	err = s.store.Load(ctx, func(rec Record, docs []DocSpec, events []Event) error {
+		_, deps, err := validateDocs(docs)
+		if err != nil {
+			return fmt.Errorf("stored batch %s: %w", rec.Header.ID, err)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		b := s.buildBatch(rec, docs, deps)
+		for _, ev := range events {
+			s.applyEvent(b, ev, false)
+		}
+		for i, d := range b.docs {
+			if d.state == DocPending && d.waiting == 0 {
+				b.ready.push(b.docs, int32(i))
+			}
+		}
+		s.settle(b)
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("loading batches: %w", err)
+	}
+	s.log.Info("scheduler recovered", "batches", n, "incarnation", inc)
+	return nil
+}
+
+// buildBatch creates the in-memory batch; caller holds mu.
+func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *batch {
+	b := &batch{rec: rec, docs: make([]*doc, len(specs)), watchers: map[*Watcher]struct{}{}}
+	b.maxRetries = rec.Header.MaxRetries
+	if b.maxRetries <= 0 {
+		b.maxRetries = s.cfg.DefaultMaxRetries
+	}
+	for i := range specs {
+		b.docs[i] = &doc{spec: specs[i], state: DocPending, heapIdx: -1, est: estimateFor(specs[i].Path, specs[i].Size)}
+	}
+	b.ready.docs = b.docs
+	for i, ds := range deps {
+		b.docs[i].waiting = int32(len(ds))
+		for _, j := range ds {
+			b.docs[j].dependents = append(b.docs[j].dependents, int32(i))
+		}
+	}
+	for _, d := range b.docs {
+		if d.spec.Priority == PriorityUnspecified {
+			// A document that blocks others goes first.
+			d.spec.Priority = PriorityNormal
+			if len(d.dependents) > 0 {
+				d.spec.Priority = PriorityCritical
+			}
+		}
+	}
+	computeRanks(b.docs, deps)
+	b.rec.Counts = Counts{Total: int64(len(specs)), Pending: int64(len(specs))}
+	if b.rec.State == 0 {
+		b.rec.State = BatchRunning
+	}
+	s.batches[rec.Header.ID] = b
+	s.order = append(s.order, b)
+	return b
+}
+
+// computeRanks sets each document's upward rank (HEFT): its own estimated
+// time plus the longest chain of estimated times through its dependents.
+// Kahn's order in reverse, so no recursion however deep the chain.
+func computeRanks(docs []*doc, deps [][]int32) {
+	indeg := make([]int32, len(docs))
+	for i := range docs {
+		indeg[i] = int32(len(deps[i]))
+	}
+	order := make([]int32, 0, len(docs))
+	for i := range docs {
+		if indeg[i] == 0 {
+			order = append(order, int32(i))
+		}
+	}
+	for k := 0; k < len(order); k++ {
+		for _, c := range docs[order[k]].dependents {
+			indeg[c]--
+			if indeg[c] == 0 {
+				order = append(order, c)
+			}
+		}
+	}
+	for k := len(order) - 1; k >= 0; k-- {
+		d := docs[order[k]]
+		best := 0.0
+		for _, c := range d.dependents {
+			best = max(best, docs[c].rank)
+		}
+		d.rank = d.est.seconds + best
+	}
+}
+
+// Submit validates and durably stores a batch, then schedules it. If a
+// batch with the same id and the same documents exists it is returned as it
+// is (resumed=true).
+func (s *Scheduler) Submit(ctx context.Context, h BatchHeader, docs []DocSpec) (BatchInfo, bool, error) {
+	if h.ID == "" {
+		h.ID = newBatchID()
+	}
+	if !ValidBatchID(h.ID) {
+		return BatchInfo{}, false, fmt.Errorf("%w: batch id %q must be 1-64 characters of A-Z a-z 0-9 _ -", ErrInvalid, h.ID)
+	}
+	if len(docs) > s.cfg.MaxDocuments {
+		return BatchInfo{}, false, fmt.Errorf("%w: %d documents exceed the limit of %d per batch", ErrTooLarge, len(docs), s.cfg.MaxDocuments)
+	}
+	root, err := s.resolveRoot(h.Root)
+	if err != nil {
+		return BatchInfo{}, false, err
+	}
+	h.Root = root
+	_, deps, err := validateDocs(docs)
+	if err != nil {
+		return BatchInfo{}, false, err
+	}
+	if err := statDocs(root, docs); err != nil {
+		return BatchInfo{}, false, err
+	}
+	h.Digest = digest(docs)
+	h.Docs = len(docs)
+	s.mu.Lock()
+	if old, ok := s.batches[h.ID]; ok {
+		defer s.mu.Unlock()
+		if old.rec.Header.Digest != h.Digest || old.rec.Header.Root != h.Root {
+			return BatchInfo{}, false, fmt.Errorf("%w: batch %q already exists with other documents or another root", ErrConflict, h.ID)
+		}
+		return s.info(old), true, nil
+	}
+	s.mu.Unlock()
+
+	h.CreatedAt = time.Now().UTC()
+	rec := Record{Header: h, State: BatchRunning, Counts: Counts{Total: int64(len(docs)), Pending: int64(len(docs))}}
+	if err := s.store.CreateBatch(ctx, rec, docs); err != nil {
+		return BatchInfo{}, false, fmt.Errorf("%w: storing batch %s: %v", ErrUnavailable, h.ID, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.batches[h.ID]; ok { // a concurrent identical submit won
+		return s.info(old), true, nil
+	}
+	b := s.buildBatch(rec, docs, deps)
+	for i, d := range b.docs {
+		if d.waiting == 0 {
+			b.ready.push(b.docs, int32(i))
+		}
+	}
+	s.pump()
+	s.log.Info("batch submitted", "batch", h.ID, "documents", len(docs), "root", root)
+	return s.info(b), false, nil
+}
+
+func (s *Scheduler) resolveRoot(root string) (string, error) {
+	if len(s.cfg.Roots) == 0 {
+		return "", fmt.Errorf("%w: the scheduler has no document roots configured", ErrInvalid)
+	}
+	if root == "" {
+		return s.cfg.Roots[0], nil
+	}
+	clean := filepath.Clean(root)
+	for _, r := range s.cfg.Roots {
+		if r == clean {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("%w: root %q is not one of the allowed roots %v", ErrInvalid, root, s.cfg.Roots)
+}
+
+// statDocs checks that every document exists under root and fills in its
+// size, when the root is visible from here. Opening through os.Root keeps a
+// symlink from leading outside it.
+func statDocs(root string, docs []DocSpec) error {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil // not visible here: processors will report per document
+	}
+	defer r.Close()
+	var missing []string
+	for i := range docs {
+		fi, err := r.Stat(docs[i].Path)
+		switch {
+		case err != nil:
+			missing = append(missing, fmt.Sprintf("%q (%v)", docs[i].Path, trimPathErr(err)))
+		case fi.IsDir():
+			missing = append(missing, fmt.Sprintf("%q (is a directory)", docs[i].Path))
+		case docs[i].Size == 0:
+			docs[i].Size = fi.Size()
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: documents not found under root %q: %s", ErrInvalid, root, listSome(missing))
+	}
+	return nil
+}
+
+func trimPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func newBatchID() string {
+	return fmt.Sprintf("b-%s-%04x", time.Now().UTC().Format("20060102-150405"), rand.Uint32()&0xffff)
+}
+
+// epoch returns a fencing token larger than every earlier one, across
+// restarts: the incarnation in the high half, a counter in the low.
+func (s *Scheduler) nextEpoch() uint64 {
+	s.counter++
+	return uint64(s.incarnation)<<32 | uint64(s.counter)
+}
