@@ -1,0 +1,377 @@
+package extract
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+var (
+	abstractRe  = regexp.MustCompile(`(?i)^\s*(?:a\s?b\s?s\s?t\s?r\s?a\s?c\s?t|summary)\s*(?:[:.—–-]\s*|$)(.*)$`)
+	keywordsRe  = regexp.MustCompile(`(?i)^\s*(?:key\s?words?|index terms)\s*[:.—–-]?\s*(.*)$`)
+	headingRe   = regexp.MustCompile(`(?i)^\s*(?:(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})\.?\s+)?(introduction|background|methods?|materials and methods|methods and materials|methodology|results|results and discussion|discussion|conclusions?|related work|experiments?|evaluation|acknowledge?ments?|references|bibliography|literature cited|appendix|supplementary (?:material|information)|data availability|funding|author contributions|competing interests|conflicts? of interest)\s*:?\s*$`)
+	numHeadRe   = regexp.MustCompile(`^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+\p{Lu}[^.!?]{2,80}$`)
+	noiseRe     = regexp.MustCompile(`(?i)(journal|proceedings|transactions|vol\.|volume \d|issue|\bdoi\b|https?://|www\.|©|\(c\)|copyright|licen[cs]e|open access|received|accepted|published|available online|issn|citation:|correspondence|e-?mail|@|arxiv|preprint|page \d|\bpp\.|creative commons|all rights reserved|downloaded from|elsevier|springer|wiley|frontiers in|plos|bmc |mdpi)`)
+	articleKind = regexp.MustCompile(`(?i)^(?:research|original|review|brief|short)?\s*(?:article|paper|letter|report|communication|research|review)s?$`)
+	pageNumRe   = regexp.MustCompile(`(?i)^(?:page\s*)?\d{1,5}(?:\s*(?:of|/)\s*\d{1,5})?$`)
+	markerRe    = regexp.MustCompile(`[\d*†‡§¶#∗✉⁎]+|\([a-z0-9]\)`)
+	endRefsRe   = regexp.MustCompile(`(?i)^\s*(?:appendix|supplementa(?:ry|l)|figure legends|figures|tables?\s*$|supporting information)`)
+	copyYearRe  = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(\d{4})|(?:published|available online|issued)[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
+)
+
+type textLine struct {
+	text  string
+	start int // byte offset of the line in the document text
+}
+
+func splitLines(text string) []textLine {
+	var out []textLine
+	off := 0
+	for off <= len(text) {
+		i := strings.IndexByte(text[off:], '\n')
+		if i < 0 {
+			out = append(out, textLine{text[off:], off})
+			break
+		}
+		out = append(out, textLine{text[off : off+i], off})
+		off += i + 1
+	}
+	return out
+}
+
+// parsePlain applies the plain-text heuristics (also used for PDF page
+// text): header block → title, authors, DOI, year; "Abstract" heading →
+// abstract; known or numbered heading lines → sections; the LAST
+// references heading → reference list (the last, because the word also
+// appears in tables of contents and body text).
+func parsePlain(ctx context.Context, raw string, doc *Document) error {
+	poll := &poller{ctx: ctx}
+	text := normalizeText(raw)
+	doc.Text = text
+	lines := splitLines(text)
+
+	refLine := -1
+	for i := len(lines) - 1; i >= 0; i-- {
+		if len(lines[i].text) < 60 && refsHeadingRe.MatchString(lines[i].text) {
+			refLine = i
+			break
+		}
+	}
+	bodyEnd := len(lines)
+	if refLine >= 0 {
+		bodyEnd = refLine
+		end := len(lines)
+		for j := refLine + 1; j < len(lines); j++ {
+			if len(lines[j].text) < 60 && endRefsRe.MatchString(lines[j].text) {
+				end = j
+				break
+			}
+		}
+		var sb strings.Builder
+		for _, l := range lines[refLine+1 : end] {
+			sb.WriteString(l.text)
+			sb.WriteByte('\n')
+		}
+		refs, err := parseReferenceList(poll, sb.String())
+		if err != nil {
+			return err
+		}
+		doc.References = refs
+	}
+
+	// Sections.
+	var heads []int
+	for i, l := range lines {
+		if err := poll.err(); err != nil {
+			return err
+		}
+		t := strings.TrimSpace(l.text)
+		if t == "" || len(t) > 100 {
+			continue
+		}
+		if headingRe.MatchString(t) || i == refLine || (numHeadRe.MatchString(t) && len(strings.Fields(t)) <= 12 && !strings.HasSuffix(t, ",")) {
+			heads = append(heads, i)
+		}
+	}
+	for k, h := range heads {
+		end := len(text)
+		if k+1 < len(heads) {
+			end = lines[heads[k+1]].start
+		}
+		doc.Sections = append(doc.Sections, Section{Heading: strings.TrimSpace(lines[h].text), Start: lines[h].start, End: end})
+	}
+
+	// Header block: up to the abstract or the first section heading.
+	headerEnd := min(bodyEnd, 80)
+	absLine := -1
+	for i := 0; i < min(bodyEnd, 300); i++ {
+		if abstractRe.MatchString(lines[i].text) && len(lines[i].text) < 4000 {
+			absLine = i
+			headerEnd = min(headerEnd, i)
+			break
+		}
+	}
+	if len(heads) > 0 && heads[0] < headerEnd {
+		headerEnd = heads[0]
+	}
+	header := lines[:max(headerEnd, 0)]
+	parseHeader(header, doc)
+
+	headerText := text[:min(len(text), 6000)]
+	if absLine >= 0 {
+		doc.Abstract = collectAbstract(lines, absLine, bodyEnd)
+	}
+	for i := 0; i < min(bodyEnd, 400); i++ {
+		if m := keywordsRe.FindStringSubmatch(lines[i].text); m != nil && m[1] != "" {
+			doc.Keywords = splitKeywords(m[1])
+			break
+		}
+	}
+	if doc.DOI == "" {
+		doc.DOI = findDOI(headerText)
+	}
+	if doc.DOI == "" && refLine >= 0 {
+		doc.DOI = findDOI(text[:lines[refLine].start][:min(lines[refLine].start, 20000)])
+	}
+	if doc.Year == 0 {
+		if m := copyYearRe.FindStringSubmatch(headerText); m != nil {
+			doc.Year = parseYear(m[1] + m[2])
+		}
+	}
+	if doc.Year == 0 {
+		var hb strings.Builder
+		for _, l := range header {
+			hb.WriteString(l.text)
+			hb.WriteByte('\n')
+		}
+		doc.Year = parseYear(hb.String())
+	}
+	return nil
+}
+
+func isNoiseLine(t string) bool {
+	return len(t) < 4 || pageNumRe.MatchString(t) || noiseRe.MatchString(t) || articleKind.MatchString(t)
+}
+
+// parseHeader finds the title (first substantial non-noise lines) and the
+// author line right after it.
+func parseHeader(header []textLine, doc *Document) {
+	i := 0
+	for ; i < len(header); i++ {
+		t := strings.TrimSpace(header[i].text)
+		if t == "" || isNoiseLine(t) || len(strings.Fields(t)) < 2 || looksLikeAuthorLine(t) {
+			continue
+		}
+		break
+	}
+	if i >= len(header) {
+		return
+	}
+	title := strings.TrimSpace(header[i].text)
+	i++
+	for ; i < len(header) && len(title) < 300; i++ {
+		t := strings.TrimSpace(header[i].text)
+		if t == "" || isNoiseLine(t) || looksLikeAuthorLine(t) {
+			break
+		}
+		title += " " + t
+	}
+	doc.Title = title
+	// The author line: the next non-empty line(s) that look like names.
+	for ; i < len(header); i++ {
+		t := strings.TrimSpace(header[i].text)
+		if t == "" {
+			continue
+		}
+		if !looksLikeAuthorLine(t) {
+			if len(doc.Authors) > 0 {
+				break
+			}
+			continue
+		}
+		doc.Authors = append(doc.Authors, parseAuthorLine(t)...)
+	}
+}
+
+// splitNameList splits an author line on commas, semicolons and "and",
+// after removing affiliation markers (digits, *, †, ...).
+func splitNameList(t string) []string {
+	t = markerRe.ReplaceAllString(t, " ")
+	t = strings.NewReplacer(" & ", ",", " and ", ",", ";", ",", "·", ",", "•", ",").Replace(t)
+	var out []string
+	for _, p := range strings.Split(t, ",") {
+		if p = collapseSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isNameLike(p string) bool {
+	f := strings.Fields(p)
+	if len(f) < 2 || len(f) > 5 {
+		return false
+	}
+	for _, w := range f {
+		if isParticle(w) {
+			continue
+		}
+		r := firstRune(w)
+		if !unicode.IsUpper(r) || strings.ContainsAny(w, "()[]:/@") {
+			return false
+		}
+	}
+	return true
+}
+
+func looksLikeAuthorLine(t string) bool {
+	if len(t) > 400 || noiseRe.MatchString(t) {
+		return false
+	}
+	parts := splitNameList(t)
+	if len(parts) == 0 {
+		return false
+	}
+	good := 0
+	for _, p := range parts {
+		if isNameLike(p) {
+			good++
+		}
+	}
+	hasMarker := markerRe.MatchString(t)
+	return good*10 >= len(parts)*7 && (len(parts) >= 2 || hasMarker)
+}
+
+func parseAuthorLine(t string) []Author {
+	var out []Author
+	for _, p := range splitNameList(t) {
+		if !isNameLike(p) {
+			continue
+		}
+		g, f := splitGivenFamily(p)
+		out = append(out, Author{Given: g, Family: f, Full: p})
+	}
+	return out
+}
+
+// collectAbstract takes the text after the "Abstract" heading up to the
+// next heading, keywords line, or a blank line once it has some content.
+func collectAbstract(lines []textLine, at, end int) string {
+	var parts []string
+	if m := abstractRe.FindStringSubmatch(lines[at].text); m != nil && strings.TrimSpace(m[1]) != "" {
+		parts = append(parts, strings.TrimSpace(m[1]))
+	}
+	size := 0
+	for i := at + 1; i < end && size < 8000; i++ {
+		t := strings.TrimSpace(lines[i].text)
+		if t == "" {
+			if size > 100 {
+				break
+			}
+			continue
+		}
+		if headingRe.MatchString(t) || keywordsRe.MatchString(t) || numHeadRe.MatchString(t) && len(t) < 60 {
+			break
+		}
+		parts = append(parts, t)
+		size += len(t)
+	}
+	return clean(strings.Join(parts, "\n"))
+}
+
+func splitKeywords(s string) []string {
+	sep := ","
+	for _, c := range []string{";", "·", "•", "|"} {
+		if strings.Contains(s, c) {
+			sep = c
+			break
+		}
+	}
+	var out []string
+	for _, k := range strings.Split(s, sep) {
+		if k = strings.Trim(collapseSpace(k), " ."); k != "" && len(out) < 100 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// joinPages joins PDF page texts after dropping running headers and
+// footers: lines among the first/last three of a page that recur (digits
+// ignored) on at least half of the pages, and bare page numbers.
+func joinPages(pages []string) string {
+	const edge = 3
+	key := func(s string) string {
+		return strings.ToLower(strings.Map(func(r rune) rune {
+			if unicode.IsDigit(r) {
+				return '#'
+			}
+			if unicode.IsSpace(r) {
+				return -1
+			}
+			return r
+		}, s))
+	}
+	split := make([][]string, len(pages))
+	counts := map[string]int{}
+	for i, p := range pages {
+		p = strings.ReplaceAll(strings.ReplaceAll(p, "\r\n", "\n"), "\r", "\n")
+		split[i] = strings.Split(p, "\n")
+		seen := map[string]bool{}
+		for _, j := range edgeLines(split[i], edge) {
+			k := key(split[i][j])
+			if k != "" && !seen[k] {
+				seen[k] = true
+				counts[k]++
+			}
+		}
+	}
+	threshold := max(3, (len(pages)+1)/2)
+	var b strings.Builder
+	for i, ls := range split {
+		drop := map[int]bool{}
+		for _, j := range edgeLines(ls, edge) {
+			t := strings.TrimSpace(ls[j])
+			if counts[key(ls[j])] >= threshold || (pageNumRe.MatchString(t) && utf8.RuneCountInString(t) < 12) {
+				drop[j] = true
+			}
+		}
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		first := true
+		for j, l := range ls {
+			if drop[j] {
+				continue
+			}
+			if !first {
+				b.WriteByte('\n')
+			}
+			first = false
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// edgeLines returns the indices of the first and last n non-empty lines.
+func edgeLines(ls []string, n int) []int {
+	var idx []int
+	c := 0
+	for j := 0; j < len(ls) && c < n; j++ {
+		if strings.TrimSpace(ls[j]) != "" {
+			idx = append(idx, j)
+			c++
+		}
+	}
+	c = 0
+	for j := len(ls) - 1; j >= 0 && c < n; j-- {
+		if strings.TrimSpace(ls[j]) != "" {
+			idx = append(idx, j)
+			c++
+		}
+	}
+	return idx
+}

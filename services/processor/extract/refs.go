@@ -1,0 +1,370 @@
+package extract
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+var (
+	refNumRe = regexp.MustCompile(`^\s*(?:\[(\d{1,5})\]|\((\d{1,5})\)|(\d{1,5})[.)])\s*`)
+	// The DOI with whatever introduces it ("doi:", "DOI: https://doi.org/").
+	refDOIRe = regexp.MustCompile(`(?i)(?:\bdoi\s*:?\s*)?(?:https?://(?:dx\.)?doi\.org/)?\b(10\.\d{4,9}/[^\s"<>\x{201c}\x{201d}]+)`)
+	urlRe    = regexp.MustCompile(`(?i)(?:\b(?:available|accessed|retrieved)\b[^.]*?)?\b(?:https?://|www\.)\S+`)
+	pmidRe   = regexp.MustCompile(`(?i)\b(?:PMID|PMCID|PubMed|ISBN|ISSN|arXiv)\s*:?\s*[\w.\-/]+`)
+	quoteRe  = regexp.MustCompile(`[“"‘]([^”"’]{4,}?)[,.]?[”"’]`)
+	// "(2019)", "(2019a)", "(2019, May 3)", "(n.d.)"
+	apaYearRe = regexp.MustCompile(`\(\s*((?:1[5-9]|20)\d\d)[a-z]?(?:,[^)]{0,30})?\s*\)|\(n\.\s?d\.\)`)
+	// Vancouver "2019;12(3):45-67" and "2019 Mar;12"
+	vancYearRe = regexp.MustCompile(`\b((?:1[5-9]|20)\d\d)[a-z]?(?:\s+[A-Z][a-z]{2,8}(?:\s+\d{1,2})?)?\s*;\s*`)
+	// Harvard/eLife "Author A. 2019. Title": a bare year as its own sentence.
+	bareYearSegRe = regexp.MustCompile(`^\(?((?:1[5-9]|20)\d\d)[a-z]?\)?$`)
+	volIssRe      = regexp.MustCompile(`\b(\d{1,5})\s*\(\s*([^()]{1,20})\s*\)(?:\s*[:,]\s*(?:pp?\.?\s*)?([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?))?`)
+	volPagesRe    = regexp.MustCompile(`\b(\d{1,5})\s*:\s*(?:pp?\.?\s*)?([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)\b`)
+	volWordRe     = regexp.MustCompile(`(?i)\b(?:vol(?:ume)?\.?)\s*(\d+)`)
+	pagesWordRe   = regexp.MustCompile(`(?i)\b(?:pp?\.|pages)\s*([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)`)
+	commaVolRe    = regexp.MustCompile(`,\s*(\d{1,5})\s*,\s*([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)\b`)
+	etAlRe        = regexp.MustCompile(`(?i),?\s*\bet\.?\s*al\b\.?|…|\.\.\.`)
+	edsRe         = regexp.MustCompile(`(?i)\(\s*eds?\.?\s*\)|\beds?\.$`)
+	initialsRe    = regexp.MustCompile(`^(?:\p{Lu}\.?\s?-?\s?){1,4}$`)
+	vancNameRe    = regexp.MustCompile(`^(\p{Lu}[\p{L}'’\-]+(?:\s+\p{L}[\p{L}'’\-]+)*)\s+(\p{Lu}{1,3})$`)
+	inPrefixRe    = regexp.MustCompile(`(?i)^in:?\s+`)
+)
+
+// maxRefLen bounds the work on one reference string; real ones are < 1 KB.
+const maxRefLen = 4096
+
+// ParseReference splits one raw reference string into fields. It handles
+// the common styles: numbered IEEE-like ("A. Author, B. Author. Title.
+// Venue, 12(3):45-67, 2019."), author-year APA-like ("Author A, Author B
+// (2019) Title. Venue 12:45–67.") and Vancouver ("Author AB, Author CD.
+// Title. Venue. 2019;12(3):45-67."). Authors come back as "Given Family".
+// Raw is the cleaned input (dehyphenated, NFKC, white space collapsed).
+// Unrecognised parts are left empty rather than guessed.
+func ParseReference(raw string) Reference {
+	s := clean(truncateBytes(raw, maxRefLen))
+	ref := Reference{Raw: s}
+	if m := refNumRe.FindStringSubmatch(s); m != nil {
+		for _, g := range m[1:] {
+			if n, err := strconv.Atoi(g); err == nil {
+				ref.Index = n
+			}
+		}
+		s = s[len(m[0]):]
+	}
+	if loc := refDOIRe.FindStringSubmatchIndex(s); loc != nil {
+		full := s[loc[2]:loc[3]]
+		ref.DOI = cleanDOI(full)
+		end := loc[2] + len(ref.DOI)
+		s = s[:loc[0]] + " " + s[end:]
+	}
+	s = urlRe.ReplaceAllString(s, " ")
+	s = pmidRe.ReplaceAllString(s, " ")
+	s = collapseSpace(s)
+	s = strings.TrimRight(s, " ,;:")
+
+	var authors, title, rest string
+	if m := quoteRe.FindStringSubmatchIndex(s); m != nil && m[0] > 0 {
+		// IEEE/Chicago: the title is quoted.
+		authors, title, rest = s[:m[0]], s[m[2]:m[3]], s[m[1]:]
+		if y := yearRe.FindStringSubmatch(authors); y != nil {
+			ref.Year = atoi(y[1])
+			authors = yearRe.ReplaceAllString(authors, "")
+			authors = strings.NewReplacer("()", "", "( )", "").Replace(authors)
+		}
+	} else if m := apaYearRe.FindStringSubmatchIndex(s); m != nil && m[0] > 0 && looksLikeAuthors(s[:m[0]]) {
+		authors = s[:m[0]]
+		if m[2] >= 0 {
+			ref.Year = atoi(s[m[2]:m[3]])
+		}
+		after := strings.TrimLeft(s[m[1]:], " .,:")
+		segs := splitSegments(after, false)
+		if len(segs) > 0 {
+			title, rest = segs[0], strings.Join(segs[1:], ". ")
+		}
+	} else {
+		segs := splitSegments(s, true)
+		if len(segs) >= 2 && looksLikeAuthors(segs[0]) {
+			authors, segs = segs[0], segs[1:]
+		}
+		// "Author A. 2019. Title. Venue": the year has its own sentence.
+		if len(segs) >= 2 {
+			if y := bareYearSegRe.FindStringSubmatch(segs[0]); y != nil {
+				ref.Year = atoi(y[1])
+				segs = segs[1:]
+			}
+		}
+		if len(segs) >= 2 || (len(segs) == 1 && authors != "") {
+			title, rest = segs[0], strings.Join(segs[1:], ". ")
+		} else if len(segs) == 1 {
+			rest = segs[0]
+		}
+	}
+	ref.Authors = splitAuthors(authors)
+	ref.Title = strings.Trim(title, " .,;:\"'“”‘’")
+	parseVenue(rest, &ref)
+	if ref.Year == 0 {
+		ref.Year = parseYear(s)
+	}
+	return ref
+}
+
+// parseVenue reads year, volume and pages from the part after the title;
+// the venue is what precedes the first of them.
+func parseVenue(rest string, ref *Reference) {
+	rest = strings.TrimSpace(inPrefixRe.ReplaceAllString(strings.TrimSpace(rest), ""))
+	if rest == "" {
+		return
+	}
+	cut := len(rest)
+	mark := func(i int) {
+		if i >= 0 && i < cut {
+			cut = i
+		}
+	}
+	work := rest
+	if m := vancYearRe.FindStringSubmatchIndex(work); m != nil {
+		if ref.Year == 0 {
+			ref.Year = atoi(work[m[2]:m[3]])
+		}
+		mark(m[0])
+		work = work[:m[0]] + strings.Repeat(" ", m[1]-m[0]) + work[m[1]:]
+	}
+	if m := volIssRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) {
+		ref.Volume = work[m[2]:m[3]]
+		if m[6] >= 0 {
+			ref.Pages = normPages(work[m[6]:m[7]])
+		}
+		mark(m[0])
+	} else if m := volPagesRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) {
+		ref.Volume, ref.Pages = work[m[2]:m[3]], normPages(work[m[4]:m[5]])
+		mark(m[0])
+	} else if m := commaVolRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) {
+		ref.Volume, ref.Pages = work[m[2]:m[3]], normPages(work[m[4]:m[5]])
+		mark(m[0])
+	}
+	if m := volWordRe.FindStringSubmatchIndex(work); m != nil {
+		if ref.Volume == "" {
+			ref.Volume = work[m[2]:m[3]]
+		}
+		mark(m[0])
+	}
+	if m := pagesWordRe.FindStringSubmatchIndex(work); m != nil {
+		if ref.Pages == "" {
+			ref.Pages = normPages(work[m[2]:m[3]])
+		}
+		mark(m[0])
+	}
+	if m := yearRe.FindStringSubmatchIndex(work); m != nil {
+		if ref.Year == 0 {
+			ref.Year = atoi(work[m[2]:m[3]])
+		}
+		mark(m[0])
+	}
+	venue := rest[:cut]
+	// Drop a trailing "(" left from "(2019)" and the volume-less remainder.
+	venue = strings.TrimRight(venue, " .,;:([")
+	ref.Venue = strings.TrimLeft(venue, " .,;:")
+}
+
+func normPages(p string) string {
+	p = strings.NewReplacer("–", "-", "—", "-", " ", "").Replace(p)
+	return p
+}
+
+func isYear(s string) bool {
+	return len(s) == 4 && yearRe.MatchString(s)
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// splitSegments cuts a reference at sentence boundaries: ". " (or "? ",
+// "! ") followed by an upper-case letter, digit, quote or bracket. A period
+// after a single-letter initial is not a boundary ("J. A. Smith"), except
+// at the end of a Vancouver author list ("Smith J, Doe A. Title"), which is
+// recognised when the initial follows a surname with no comma and we are
+// still in the first segment (authors=true).
+func splitSegments(s string, authors bool) []string {
+	var segs []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '.' && c != '?' && c != '!' {
+			continue
+		}
+		// next non-space
+		j := i + 1
+		if j < len(s) && s[j] != ' ' {
+			continue
+		}
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		if j >= len(s) {
+			break
+		}
+		r, _ := utf8.DecodeRuneInString(s[j:])
+		if !(unicode.IsUpper(r) || unicode.IsDigit(r) || strings.ContainsRune("\"“‘'([", r)) {
+			continue
+		}
+		if c == '.' {
+			tok, prev := lastTokens(s[start:i])
+			if isAbbrev(tok) {
+				continue
+			}
+			if utf8.RuneCountInString(strings.TrimLeft(tok, "-")) == 1 && unicode.IsUpper(firstRune(tok)) {
+				nextIsYear := j+4 <= len(s) && isYear(s[j:j+4])
+				vancEnd := authors && len(segs) == 0 && prev != "" && !strings.HasSuffix(prev, ",") &&
+					!strings.HasSuffix(prev, ".") && utf8.RuneCountInString(prev) > 1 && unicode.IsUpper(firstRune(prev)) &&
+					!isParticle(prev)
+				if !nextIsYear && !vancEnd {
+					continue
+				}
+			}
+		}
+		if seg := strings.TrimSpace(s[start:i]); seg != "" {
+			segs = append(segs, seg)
+		}
+		start = j
+	}
+	if seg := strings.TrimSpace(strings.TrimRight(s[start:], ". ")); seg != "" {
+		segs = append(segs, seg)
+	}
+	return segs
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+// lastTokens returns the last word of s (the one the period ends) and the
+// word before it.
+func lastTokens(s string) (tok, prev string) {
+	f := strings.Fields(s)
+	if len(f) > 0 {
+		tok = f[len(f)-1]
+		if i := strings.LastIndexAny(tok, "-."); i >= 0 && i+1 < len(tok) {
+			tok = tok[i+1:] // "J.-P" → "P"
+		}
+	}
+	if len(f) > 1 {
+		prev = f[len(f)-2]
+	}
+	return tok, prev
+}
+
+var abbrevs = map[string]bool{"vs": true, "e.g": true, "i.e": true, "etc": true, "Vol": true, "vol": true,
+	"No": true, "no": true, "pp": true, "p": true, "ed": true, "eds": true, "Ed": true, "Eds": true,
+	"Jr": true, "Sr": true, "St": true, "Dr": true, "Proc": true, "Conf": true, "Int": true, "Natl": true, "Acad": true, "Sci": true}
+
+func isAbbrev(tok string) bool { return abbrevs[strings.TrimRight(tok, ".,")] && len(tok) > 1 }
+
+var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "la": true, "le": true,
+	"du": true, "da": true, "di": true, "del": true, "dos": true, "y": true, "and": true, "&": true, "et": true, "al": true, "al.": true, "ten": true, "ter": true}
+
+func isParticle(s string) bool { return particles[strings.ToLower(strings.Trim(s, ",."))] }
+
+// looksLikeAuthors: mostly capitalised words or initials, with commas,
+// "and"/"&" or initials, and not too long.
+func looksLikeAuthors(s string) bool {
+	s = strings.TrimSpace(s)
+	f := strings.Fields(s)
+	if len(f) == 0 || len(f) > 400 || !unicode.IsUpper(firstRune(s)) {
+		return false
+	}
+	caps, initials := 0, 0
+	for _, w := range f {
+		w2 := strings.Trim(w, ",.;:()")
+		switch {
+		case w2 == "":
+			caps++
+		case isParticle(w2):
+			caps++
+		case unicode.IsUpper(firstRune(w2)):
+			caps++
+			if initialsRe.MatchString(w2) || (utf8.RuneCountInString(w2) <= 3 && strings.ToUpper(w2) == w2) {
+				initials++
+			}
+		}
+	}
+	if caps*10 < len(f)*8 {
+		return false
+	}
+	return initials > 0 || strings.Contains(s, ",") || strings.Contains(s, " and ") || strings.Contains(s, "&")
+}
+
+// splitAuthors splits an author list into "Given Family" strings. It copes
+// with "Surname, I. I.," (APA), "Surname II" (Vancouver) and "I. I.
+// Surname" (IEEE).
+func splitAuthors(s string) []string {
+	s = etAlRe.ReplaceAllString(s, "")
+	s = edsRe.ReplaceAllString(s, "")
+	s = strings.TrimSpace(strings.Trim(s, " ,;:"))
+	if s == "" {
+		return nil
+	}
+	s = strings.NewReplacer(" & ", ", ", ", and ", ", ", " and ", ", ", ";", ",").Replace(s)
+	pieces := strings.Split(s, ",")
+	var out []string
+	for i := 0; i < len(pieces) && len(out) < maxAuthors; i++ {
+		p := strings.TrimSpace(pieces[i])
+		if p == "" || strings.ContainsAny(p, "0123456789") {
+			continue
+		}
+		// "Smith, J. A." → surname piece followed by an initials piece.
+		if i+1 < len(pieces) && isSurnameOnly(p) {
+			next := strings.TrimSpace(pieces[i+1])
+			if initialsRe.MatchString(next) || isGivenNames(next) {
+				out = append(out, joinName(next, p))
+				i++
+				continue
+			}
+		}
+		if m := vancNameRe.FindStringSubmatch(p); m != nil {
+			out = append(out, joinName(m[2], m[1]))
+			continue
+		}
+		out = append(out, collapseSpace(p))
+	}
+	return out
+}
+
+// isSurnameOnly: "van der Berg" — words that are particles or a single capitalised word.
+func isSurnameOnly(p string) bool {
+	f := strings.Fields(p)
+	caps := 0
+	for _, w := range f {
+		if isParticle(w) {
+			continue
+		}
+		if initialsRe.MatchString(w) {
+			return false
+		}
+		caps++
+	}
+	return caps == 1
+}
+
+// isGivenNames: "John A." after a comma in APA-like lists with full given names.
+func isGivenNames(p string) bool {
+	f := strings.Fields(p)
+	if len(f) == 0 || len(f) > 3 {
+		return false
+	}
+	hasInitial := false
+	for _, w := range f {
+		if !unicode.IsUpper(firstRune(w)) {
+			return false
+		}
+		if initialsRe.MatchString(w) {
+			hasInitial = true
+		}
+	}
+	return hasInitial
+}

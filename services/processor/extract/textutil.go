@@ -1,0 +1,174 @@
+package extract
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+var (
+	// doiRe finds a DOI. The suffix stops at white space and characters that
+	// cannot be part of a DOI in running text; trailing punctuation is cut by
+	// cleanDOI because sentences often end right after a DOI.
+	doiRe  = regexp.MustCompile(`(?i)\b10\.\d{4,9}/[^\s"<>\x{201c}\x{201d}]+`)
+	yearRe = regexp.MustCompile(`\b(1[5-9]\d\d|20\d\d)[a-z]?\b`)
+	// hyphenBreakRe joins "exam-\nple": a lower-case word broken at a line end.
+	hyphenBreakRe = regexp.MustCompile(`(\p{Ll})[-\x{00AD}\x{2010}]\s*\n\s*(\p{Ll})`)
+	orcidRe       = regexp.MustCompile(`\d{4}-\d{4}-\d{4}-\d{3}[\dX]`)
+)
+
+// cleanDOI trims punctuation that ends the sentence around a DOI, and
+// closing brackets that the DOI itself did not open.
+func cleanDOI(s string) string {
+	for {
+		t := strings.TrimRight(s, ".,;:'\"]}>*")
+		for strings.HasSuffix(t, ")") && strings.Count(t, "(") < strings.Count(t, ")") {
+			t = t[:len(t)-1]
+		}
+		if t == s {
+			break
+		}
+		s = t
+	}
+	return s
+}
+
+// findDOI returns the first DOI in s, cleaned, or "".
+func findDOI(s string) string {
+	m := doiRe.FindString(s)
+	if m == "" {
+		return ""
+	}
+	return cleanDOI(m)
+}
+
+// parseYear returns the first plausible year in s, or 0.
+func parseYear(s string) int {
+	m := yearRe.FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	y := 0
+	for _, c := range m[1] {
+		y = y*10 + int(c-'0')
+	}
+	return y
+}
+
+// dehyphenate removes the PDF engine's U+0002 marker (it stands where a word
+// was hyphenated at a line end, so the line break after it goes too) and
+// joins lower-case words hyphenated across line breaks.
+func dehyphenate(s string) string {
+	if strings.IndexByte(s, '\x02') >= 0 {
+		var b strings.Builder
+		b.Grow(len(s))
+		for i := 0; i < len(s); i++ {
+			if s[i] != '\x02' {
+				b.WriteByte(s[i])
+				continue
+			}
+			for i+1 < len(s) && (s[i+1] == '\n' || s[i+1] == '\r' || s[i+1] == ' ' || s[i+1] == '\t') {
+				i++
+			}
+		}
+		s = b.String()
+	}
+	if strings.Contains(s, "\n") {
+		s = hyphenBreakRe.ReplaceAllString(s, "$1$2")
+	}
+	return s
+}
+
+// normalizeText makes text comparable across formats: valid UTF-8, unified
+// line ends, dehyphenated, NFKC, and without control characters other than
+// newline, tab and form feed.
+func normalizeText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, '\r') >= 0 {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.ReplaceAll(s, "\r", "\n")
+	}
+	s = dehyphenate(s)
+	s = norm.NFKC.String(s)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t' || r == '\f':
+			return r
+		case r == '\u00AD' || r == '\u200B' || r == '\uFEFF':
+			return -1 // soft hyphen, zero-width space, BOM carry no text
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// clean normalises a short field: normalizeText plus white space collapsed.
+func clean(s string) string {
+	return collapseSpace(normalizeText(s))
+}
+
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// tidyPunct removes the space that element boundaries leave before
+// punctuation ("2008 ." → "2008.") and after opening brackets.
+var spaceBeforePunctRe = regexp.MustCompile(`\s+([.,;:)\]])`)
+var spaceAfterOpenRe = regexp.MustCompile(`([(\[])\s+`)
+
+func tidyPunct(s string) string {
+	s = spaceBeforePunctRe.ReplaceAllString(s, "$1")
+	return spaceAfterOpenRe.ReplaceAllString(s, "$1")
+}
+
+// truncateRunes cuts s to at most n bytes on a rune boundary.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// poller checks ctx every ctxPoll calls, keeping the check cheap in hot loops.
+type poller struct {
+	ctx context.Context
+	n   int
+}
+
+func (p *poller) err() error {
+	p.n++
+	if p.n%ctxPoll != 0 {
+		return nil
+	}
+	return p.ctx.Err()
+}
+
+// normalizeORCID reduces an ORCID URL or id to the bare 16-digit form.
+func normalizeORCID(s string) string {
+	if m := orcidRe.FindString(s); m != "" {
+		return m
+	}
+	return collapseSpace(s)
+}
+
+// splitGivenFamily splits a display name "Given Middle Family" into given
+// and family at the last space.
+func splitGivenFamily(full string) (given, family string) {
+	full = collapseSpace(full)
+	if i := strings.LastIndexByte(full, ' '); i > 0 {
+		return full[:i], full[i+1:]
+	}
+	return "", full
+}
+
+func joinName(given, family string) string {
+	return collapseSpace(given + " " + family)
+}

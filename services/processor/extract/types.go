@@ -1,0 +1,75 @@
+package extract
+
+import "context"
+
+// Format is the detected document format.
+type Format string
+
+// Formats recognised by Detect.
+const (
+	FormatPDF      Format = "pdf"
+	FormatJATS     Format = "jats"
+	FormatTEI      Format = "tei"
+	FormatHTML     Format = "html"
+	FormatMarkdown Format = "markdown"
+	FormatText     Format = "text"
+	FormatUnknown  Format = "unknown"
+)
+
+// Author of a document. Full is always set when anything is known; Given and
+// Family are set when the source separates them.
+type Author struct {
+	Given, Family, Full, ORCID, Affiliation string
+}
+
+// Reference is one entry of a reference list. Authors are "Given Family"
+// strings (given names as the source spells them, often initials). Year is 0
+// when unknown. Pages is "first-last" or a single page / e-location.
+type Reference struct {
+	Index   int
+	Raw     string
+	Authors []string
+	Title   string
+	Year    int
+	Venue   string
+	Volume  string
+	Pages   string
+	DOI     string
+}
+
+// Section is a titled span of Document.Text; Start and End are byte offsets
+// into Document.Text (End exclusive). Nested sections overlap their parent.
+type Section struct {
+	Heading    string
+	Start, End int
+}
+
+// Document is the extraction result for one input.
+type Document struct {
+	Format     Format
+	Title      string
+	Authors    []Author
+	DOI        string
+	Year       int
+	Venue      string
+	Abstract   string
+	Keywords   []string
+	Text       string // body text (plain)
+	Sections   []Section
+	References []Reference
+	Pages      int // PDF only: number of pages returned by the engine
+}
+
+// PDFTextSource is implemented by a PDF engine elsewhere; Extract uses it for
+// FormatPDF and applies the plain-text heuristics to the page texts.
+type PDFTextSource interface {
+	PageTexts(ctx context.Context, data []byte) ([]string, error)
+}
+
+// Options tune Extract.
+type Options struct {
+	// MaxBytes refuses inputs larger than this with ErrTooLarge; <= 0 means no limit.
+	MaxBytes int64
+	// PDF extracts page texts; nil makes PDF input fail with ErrUnsupportedFormat.
+	PDF PDFTextSource
+}
