@@ -173,7 +173,7 @@ func parseHeader(header []textLine, doc *Document) {
 	i++
 	for ; i < len(header) && len(title) < 300; i++ {
 		t := strings.TrimSpace(header[i].text)
-		if t == "" || isNoiseLine(t) || looksLikeAuthorLine(t) {
+		if t == "" || isNoiseLine(t) || looksLikeAuthorLine(t) || soleAuthor(header, i) {
 			break
 		}
 		title += " " + t
@@ -185,7 +185,7 @@ func parseHeader(header []textLine, doc *Document) {
 		if t == "" {
 			continue
 		}
-		if !looksLikeAuthorLine(t) {
+		if !looksLikeAuthorLine(t) && !soleAuthor(header, i) {
 			if len(doc.Authors) > 0 {
 				break
 			}
@@ -243,6 +243,31 @@ func looksLikeAuthorLine(t string) bool {
 	hasMarker := markerRe.MatchString(t)
 	return good*10 >= len(parts)*7 && (len(parts) >= 2 || hasMarker)
 }
+
+// soleAuthor reports whether header line i is a paper's only author: one
+// name that carries an initial ("B. Williams") or is followed by an
+// affiliation line. A bare Title-Case line is not enough, since titles wrap
+// onto lines that look like names.
+func soleAuthor(header []textLine, i int) bool {
+	t := strings.TrimSpace(header[i].text)
+	if !isNameLike(t) || strings.Contains(t, ",") {
+		return false
+	}
+	if initialRe.MatchString(t) {
+		return true
+	}
+	for j := i + 1; j < len(header); j++ {
+		if next := strings.TrimSpace(header[j].text); next != "" {
+			return affiliationRe.MatchString(next)
+		}
+	}
+	return false
+}
+
+var (
+	initialRe     = regexp.MustCompile(`(^|\s)\p{Lu}\.(\s|-|$)`)
+	affiliationRe = regexp.MustCompile(`(?i)\b(universit|institut|department|dept\.|college|laborator|school|cent(re|er)|hospital|academy|faculty)`)
+)
 
 func parseAuthorLine(t string) []Author {
 	var out []Author

@@ -1,0 +1,51 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/docbatch/docbatch/services/citations"
+	"github.com/docbatch/docbatch/services/citations/store"
+	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStoreRoundTrip(t *testing.T) {
+	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir(), Port: 0})
+	require.NoError(t, err)
+	t.Cleanup(ns.Shutdown)
+	nc, err := natsbus.Dialer{Embedded: ns}.Connect("store-test")
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	ctx := context.Background()
+	st, err := store.Open(ctx, js, 1)
+	require.NoError(t, err)
+
+	// An empty bucket loads at once (the watcher's end-of-initial-values
+	// marker comes even when there is nothing).
+	require.NoError(t, st.Load(ctx, func(store.Record) error { t.Fatal("unexpected record"); return nil }))
+
+	c := citations.Contribution{DocumentID: "dir/a b.pdf", Title: "A", Year: 2020, Epoch: 2, Seq: 7,
+		References: []citations.Reference{{Index: 1, Title: "W", DOI: "10.1/w"}}}
+	require.NoError(t, st.Put(ctx, "batch-1", c))
+	c.Title = "A, second version"
+	require.NoError(t, st.Put(ctx, "batch-1", c)) // replaces
+	require.NoError(t, st.AdvanceSeq(ctx, "batch-1", 9))
+	require.NoError(t, st.AdvanceSeq(ctx, "batch-1", 4)) // never lowers
+
+	idx := citations.NewIndex()
+	require.NoError(t, st.Apply(ctx, idx))
+	n := idx.Network("batch-1")
+	require.NotNil(t, n)
+	assert.Equal(t, uint64(9), n.LastSeq())
+	g := n.Snapshot()
+	assert.Equal(t, 1, g.Documents())
+	d, ok := g.Node(citations.DocumentNodeID("dir/a b.pdf"))
+	require.True(t, ok)
+	assert.Equal(t, "A, second version", d.Title)
+	assert.Len(t, g.Edges, 1)
+}

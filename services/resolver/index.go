@@ -1,0 +1,173 @@
+package resolver
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+)
+
+// Index holds, per batch, the mentions each document contributed, and the
+// clusters computed from them. It is safe for concurrent use. Clusters are
+// recomputed lazily: Apply only marks the batch dirty, and the next query
+// rebuilds its view, so a burst of results costs one clustering.
+type Index struct {
+	mu      sync.RWMutex
+	batches map[string]*batchState
+}
+
+type batchState struct {
+	mu      sync.Mutex
+	docs    map[string]docEntry
+	lastSeq uint64
+	view    *view // nil when dirty
+}
+
+type docEntry struct {
+	version  Version
+	mentions []Mention
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index { return &Index{batches: map[string]*batchState{}} }
+
+func (x *Index) batch(id string, create bool) *batchState {
+	x.mu.RLock()
+	b := x.batches[id]
+	x.mu.RUnlock()
+	if b != nil || !create {
+		return b
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if b = x.batches[id]; b == nil {
+		b = &batchState{docs: map[string]docEntry{}}
+		x.batches[id] = b
+	}
+	return b
+}
+
+// Apply sets the mentions document doc contributes to batch, replacing
+// whatever an earlier Apply of the same document contributed, so applying a
+// result again never double-counts. A contribution older than the one held
+// (see Version) is ignored; Apply reports whether it took effect. A document
+// with no mentions (for example one whose extraction failed) still counts as
+// a document of the batch.
+func (x *Index) Apply(batchID, docID string, v Version, mentions []Mention) bool {
+	b := x.batch(batchID, true)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cur, ok := b.docs[docID]; ok && v.Less(cur.version) {
+		return false
+	}
+	// Copy: the index must not see later changes to the caller's slices.
+	own := make([]Mention, len(mentions))
+	for i, m := range mentions {
+		m.DocumentID = docID
+		m.Attributes = maps.Clone(m.Attributes)
+		own[i] = m
+	}
+	b.docs[docID] = docEntry{version: v, mentions: own}
+	b.view = nil
+	return true
+}
+
+// Current returns the version of the contribution held for a document.
+func (x *Index) Current(batchID, docID string) (Version, bool) {
+	b := x.batch(batchID, false)
+	if b == nil {
+		return Version{}, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.docs[docID]
+	return d.version, ok
+}
+
+// MarkApplied records that the result stream has been applied up to seq for
+// the batch; it only ever moves forward.
+func (x *Index) MarkApplied(batchID string, seq uint64) {
+	b := x.batch(batchID, true)
+	b.mu.Lock()
+	b.lastSeq = max(b.lastSeq, seq)
+	b.mu.Unlock()
+}
+
+// Batches lists the batches the index knows, sorted.
+func (x *Index) Batches() []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return slices.Sorted(maps.Keys(x.batches))
+}
+
+// snapshot returns the batch's current view, rebuilding it if dirty.
+func (x *Index) snapshot(batchID string) (*view, Stats, error) {
+	b := x.batch(batchID, false)
+	if b == nil {
+		return nil, Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.docs) == 0 {
+		return nil, Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
+	}
+	if b.view == nil {
+		b.view = buildView(batchID, b.docs)
+	}
+	return b.view, Stats{Documents: len(b.docs), Mentions: b.view.mentions, Clusters: len(b.view.clusters), LastAppliedSeq: b.lastSeq}, nil
+}
+
+// ListClusters returns the batch's clusters of type t (TypeUnspecified for
+// all types) with at least minMembers members, in canonical order (type,
+// member count descending, cluster id), skipping offset and returning at
+// most limit (limit <= 0: all). total counts every matching cluster.
+func (x *Index) ListClusters(batchID string, t EntityType, minMembers, offset, limit int) (clusters []Cluster, total int, err error) {
+	v, _, err := x.snapshot(batchID)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, c := range v.clusters {
+		if (t != TypeUnspecified && c.Type != t) || c.MemberCount < minMembers {
+			continue
+		}
+		if total >= offset && (limit <= 0 || len(clusters) < limit) {
+			clusters = append(clusters, c)
+		}
+		total++
+	}
+	return clusters, total, nil
+}
+
+// GetCluster returns one cluster of the batch.
+func (x *Index) GetCluster(batchID, clusterID string) (Cluster, error) {
+	v, _, err := x.snapshot(batchID)
+	if err != nil {
+		return Cluster{}, err
+	}
+	i, ok := v.byID[clusterID]
+	if !ok {
+		return Cluster{}, fmt.Errorf("cluster %q in batch %q: %w", clusterID, batchID, ErrUnknownCluster)
+	}
+	return v.clusters[i], nil
+}
+
+// Resolve says which cluster of the batch each mention would join if it
+// were applied, without changing the index. Mentions that would start a new
+// cluster get an empty Resolution.
+func (x *Index) Resolve(batchID string, mentions []Mention) ([]Resolution, error) {
+	v, _, err := x.snapshot(batchID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Resolution, len(mentions))
+	for i, m := range mentions {
+		out[i] = v.resolve(m)
+	}
+	return out, nil
+}
+
+// Stats reports what the index holds for the batch.
+func (x *Index) Stats(batchID string) (Stats, error) {
+	_, s, err := x.snapshot(batchID)
+	return s, err
+}
