@@ -19,8 +19,8 @@ import (
 	"github.com/docbatch/docbatch/client"
 	"github.com/docbatch/docbatch/node"
 	"github.com/docbatch/docbatch/progress"
-	"github.com/docbatch/docbatch/report"
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
+	"github.com/docbatch/docbatch/report"
 	"github.com/docbatch/docbatch/services/platform/flagenv"
 	"github.com/docbatch/docbatch/services/platform/telemetry"
 )
