@@ -242,10 +242,18 @@ func (n *Node) teardown() {
 	if n.conn != nil {
 		_ = n.conn.Close()
 	}
-	if n.nc != nil {
-		_ = n.nc.Drain()
-		for i := 0; i < 100 && !n.nc.IsClosed(); i++ {
-			time.Sleep(10 * time.Millisecond)
+	if n.nc != nil && !n.nc.IsClosed() {
+		// Drain flushes what is in flight, then closes; wait for that (bounded)
+		// before the embedded server goes away under it.
+		closed := make(chan struct{})
+		n.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		if err := n.nc.Drain(); err != nil {
+			n.nc.Close()
+		}
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+			n.nc.Close()
 		}
 	}
 	if n.ns != nil {

@@ -149,6 +149,9 @@ func (s *Scheduler) fence(p *proc, why string) {
 // pump hands ready documents to processors with room until nothing more
 // fits. Caller holds mu.
 func (s *Scheduler) pump() {
+	if len(s.procs) == 0 {
+		return // nothing can run; keep the queues as they are
+	}
 	for {
 		b, i, ok := s.best()
 		if !ok {

@@ -73,4 +73,3 @@ func Describe(fs *flag.FlagSet) []any {
 	}
 	return out
 }
-

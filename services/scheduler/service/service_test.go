@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,8 +129,14 @@ func TestSubmitRejectsBadInput(t *testing.T) {
 		})
 	}
 	for _, call := range []func() error{
-		func() error { _, err := e.sched.GetBatch(ctx, &schedulerv1.GetBatchRequest{BatchId: "nope"}); return err },
-		func() error { _, err := e.sched.CancelBatch(ctx, &schedulerv1.CancelBatchRequest{BatchId: "nope"}); return err },
+		func() error {
+			_, err := e.sched.GetBatch(ctx, &schedulerv1.GetBatchRequest{BatchId: "nope"})
+			return err
+		},
+		func() error {
+			_, err := e.sched.CancelBatch(ctx, &schedulerv1.CancelBatchRequest{BatchId: "nope"})
+			return err
+		},
 		func() error {
 			st, err := e.sched.WatchBatch(ctx, &schedulerv1.WatchBatchRequest{BatchId: "nope"})
 			if err != nil {
@@ -352,4 +359,27 @@ func TestCancelStopsBatchAndWatchEnds(t *testing.T) {
 	}
 	require.NotNil(t, last)
 	require.Equal(t, schedulerv1.BatchState_BATCH_STATE_CANCELLED, last.Batch.State)
+}
+
+func TestDocumentTooBigWaitsWithStatus(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, "a.md")
+	e := start(t, newNATS(t), root)
+	defer e.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := submit(ctx, e.sched, &schedulerv1.BatchHeader{BatchId: "big"}, doc("a.md"))
+	require.NoError(t, err)
+	small := connect(t, ctx, e.disp, "small", 4, 1<<20) // 1 MiB: less than any reservation
+	require.Eventually(t, func() bool {
+		r, err := e.sched.GetBatch(ctx, &schedulerv1.GetBatchRequest{BatchId: "big", PageSize: 1})
+		require.NoError(t, err)
+		d := r.Documents[0]
+		return d.State == schedulerv1.DocumentState_DOCUMENT_STATE_PENDING && strings.Contains(d.Error, "more than any connected processor's budget")
+	}, 5*time.Second, 10*time.Millisecond)
+	_ = small
+	big := connect(t, ctx, e.disp, "big", 1, 1<<30)
+	a := big.next()
+	require.Equal(t, "a.md", a.DocumentId)
+	require.LessOrEqual(t, a.MemoryReservationBytes, uint64(1<<30))
 }
