@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -77,8 +78,20 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	nf.register(fs, ".docbatch")
 	out := fs.String("out", "docbatch-report", "report folder")
 	batchID := fs.String("batch-id", "", "batch id (default: derived from DIR, so re-running resumes)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

@@ -69,7 +69,11 @@ func (s *Scheduler) Connect(id string, slots int, h Headroom) (*Session, error) 
 func (p *proc) report(h Headroom) {
 	p.budget = h.MemoryBudget
 	p.available = h.MemoryAvailable
+	// The report accounts for everything assigned so far.
 	p.sinceBeat = 0
+	for _, a := range p.assigns {
+		a.unreported = false
+	}
 	if p.budget == 0 {
 		p.budget = p.available
 	}
@@ -247,6 +251,7 @@ func (s *Scheduler) assign(b *batch, i int32, p *proc) {
 	p.running++
 	p.reserved += a.Reservation
 	p.sinceBeat += a.Reservation
+	a.unreported = true
 	p.assigns[a.ID] = a
 	s.assignments[a.ID] = a
 	s.notify(b, Transition{DocumentID: d.spec.ID, State: DocRunning})
@@ -264,6 +269,12 @@ func (s *Scheduler) assign(b *batch, i int32, p *proc) {
 func (s *Scheduler) release(a *assign) {
 	a.p.running--
 	a.p.reserved -= a.Reservation
+	if a.unreported {
+		// Assigned and finished between two reports: no report ever
+		// counted it, so it no longer shrinks the reported headroom.
+		a.p.sinceBeat -= a.Reservation
+		a.unreported = false
+	}
 	delete(a.p.assigns, a.ID)
 	delete(s.assignments, a.ID)
 }

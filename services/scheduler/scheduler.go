@@ -122,6 +122,8 @@ type assign struct {
 	d    int32
 	p    *proc
 	done bool // reported; waiting for the journal
+	// unreported: assigned after the processor's last headroom report.
+	unreported bool
 }
 
 // New returns a scheduler over store. Call Recover before serving.

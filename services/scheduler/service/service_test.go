@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -382,4 +383,30 @@ func TestDocumentTooBigWaitsWithStatus(t *testing.T) {
 	a := big.next()
 	require.Equal(t, "a.md", a.DocumentId)
 	require.LessOrEqual(t, a.MemoryReservationBytes, uint64(1<<30))
+}
+
+// Headroom a processor reported is not used up by documents that were
+// assigned and finished since that report: a processor that turns over many
+// small documents between two heartbeats keeps getting work.
+func TestFinishedWorkGivesBackReportedHeadroom(t *testing.T) {
+	root := t.TempDir()
+	var docs []*schedulerv1.DocumentSpec
+	for i := range 40 {
+		name := fmt.Sprintf("d%02d.md", i)
+		writeFiles(t, root, name)
+		docs = append(docs, doc(name))
+	}
+	e := start(t, newNATS(t), root)
+	defer e.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := submit(ctx, e.sched, &schedulerv1.BatchHeader{BatchId: "turnover"}, docs...)
+	require.NoError(t, err)
+	// 40 MiB fits four reservations of ~8 MiB; the processor never
+	// heartbeats, so without giving headroom back it would stall after four.
+	p := connect(t, ctx, e.disp, "p", 1, 40<<20)
+	for range 40 {
+		p.complete(p.next(), 1)
+	}
+	waitState(t, e.sched, "turnover", schedulerv1.BatchState_BATCH_STATE_SUCCEEDED)
 }
