@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ func buildDocbatch(t *testing.T) string {
 	require.NoError(t, err, "building docbatch: %s", out)
 	return bin
 }
+
+var tookRe = regexp.MustCompile(`succeeded in [^:]+:`)
 
 func normTitle(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(norm.NFKC.String(s))), " ")
@@ -113,7 +116,9 @@ func TestRunGeneratedCorpus(t *testing.T) {
 	require.Contains(t, string(summary), "SUCCEEDED")
 
 	// Running the same folder again resumes the finished batch: nothing is
-	// processed twice and the report is the same.
+	// processed twice, the report is the same, and so is the time it took.
+	took := tookRe.FindString(stdout.String())
+	require.NotEmpty(t, took)
 	stdout.Reset()
 	stderr.Reset()
 	cmd = exec.CommandContext(ctx, bin, "run", "--state", state, "--out", out, dir)
@@ -121,6 +126,7 @@ func TestRunGeneratedCorpus(t *testing.T) {
 	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
 	require.Contains(t, stderr.String(), "resuming batch")
 	require.Contains(t, stdout.String(), "80 documents, 80 done, 0 failed")
+	require.Equal(t, took, tookRe.FindString(stdout.String()))
 	again := readDocuments(t, filepath.Join(out, report.DocumentsFile))
 	for id, d := range docs {
 		require.Equal(t, d.ResultSeq, again[id].ResultSeq, "%s was processed again", id)

@@ -136,7 +136,9 @@ func documentStates(ctx context.Context, c schedulerv1.SchedulerServiceClient, b
 
 // writeDocuments joins each document's state with its published result: the
 // one at the sequence the scheduler recorded, so retried documents appear
-// once, with the result that counted.
+// once, with the result that counted. Lines are written as the results
+// stream is read (stream order), then the documents without a result, so
+// memory holds only the sequence index, never the results.
 func (w Writer) writeDocuments(ctx context.Context, batchID, dir string, docs []*schedulerv1.DocumentStatus, sum *Summary) error {
 	bySeq := make(map[uint64]int, len(docs))
 	for i, d := range docs {
@@ -144,12 +146,22 @@ func (w Writer) writeDocuments(ctx context.Context, batchID, dir string, docs []
 			bySeq[d.ResultSeq] = i
 		}
 	}
-	results := make([]json.RawMessage, len(docs))
+	f, err := os.Create(filepath.Join(dir, DocumentsFile))
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", DocumentsFile, err)
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	enc := json.NewEncoder(bw)
+	line := func(d *schedulerv1.DocumentStatus, result json.RawMessage) error {
+		return enc.Encode(DocumentLine{DocumentID: d.DocumentId, Path: d.Path, State: stateName(d.State), Attempts: d.Attempts, Error: d.Error, ResultSeq: d.ResultSeq, Result: result})
+	}
+	written := make([]bool, len(docs))
 	if len(bySeq) > 0 && w.JS != nil {
-		if err := w.scanResults(ctx, batchID, func(seq uint64, data []byte) error {
+		err := w.scanResults(ctx, batchID, func(seq uint64, data []byte) error {
 			i, ok := bySeq[seq]
 			if !ok {
-				return nil
+				return nil // superseded by a later result of the same document
 			}
 			var r processorv1.DocumentResult
 			if err := proto.Unmarshal(data, &r); err != nil {
@@ -162,27 +174,21 @@ func (w Writer) writeDocuments(ctx context.Context, batchID, dir string, docs []
 			if err != nil {
 				return err
 			}
-			results[i] = js
-			return nil
-		}); err != nil {
+			written[i] = true
+			return line(docs[i], js)
+		})
+		if err != nil {
 			return err
 		}
 	}
-	f, err := os.Create(filepath.Join(dir, DocumentsFile))
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", DocumentsFile, err)
-	}
-	bw := bufio.NewWriter(f)
-	enc := json.NewEncoder(bw)
 	for i, d := range docs {
-		line := DocumentLine{DocumentID: d.DocumentId, Path: d.Path, State: stateName(d.State), Attempts: d.Attempts, Error: d.Error, ResultSeq: d.ResultSeq, Result: results[i]}
-		if err := enc.Encode(line); err != nil {
-			f.Close()
-			return err
+		if !written[i] {
+			if err := line(d, nil); err != nil {
+				return err
+			}
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		f.Close()
 		return err
 	}
 	return f.Close()
@@ -265,7 +271,8 @@ func writeClusters(ctx context.Context, c resolverv1.ResolverServiceClient, batc
 	tok := ""
 	var total int64
 	for {
-		r, err := c.ListClusters(ctx, &resolverv1.ListClustersRequest{BatchId: batchID, PageSize: 1000, PageToken: tok})
+		// Small pages: a cluster carries all its members.
+		r, err := c.ListClusters(ctx, &resolverv1.ListClustersRequest{BatchId: batchID, PageSize: 100, PageToken: tok})
 		if status.Code(err) == codes.NotFound {
 			return 0, bw.Flush()
 		}

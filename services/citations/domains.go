@@ -28,7 +28,7 @@ const (
 	// maxCouplingCiters bounds the pairs a cited work adds: a work cited by
 	// more documents than this is too general to say which domain they
 	// share, and its pairs would grow quadratically.
-	maxCouplingCiters = 500
+	maxCouplingCiters = 50
 	// domainKeywords is how many keywords label a domain.
 	domainKeywords = 5
 	// UnlinkedDomainID names the domain that pools documents with no

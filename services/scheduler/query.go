@@ -88,7 +88,9 @@ func (s *Scheduler) settle(b *batch) {
 	default:
 		b.rec.State = BatchSucceeded
 	}
-	b.rec.FinishedAt = time.Now().UnixMilli()
+	if b.rec.FinishedAt == 0 { // kept when a finished batch is replayed
+		b.rec.FinishedAt = time.Now().UnixMilli()
+	}
 	s.notify(b, Transition{})
 	s.checkpoint(b)
 	s.log.Info("batch finished", "batch", b.rec.Header.ID, "done", c.Done, "failed", c.Failed, "skipped", c.Skipped, "cancelled", c.Cancelled)

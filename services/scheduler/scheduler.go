@@ -160,6 +160,9 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		// The journal is the truth: state and counts are recomputed from it.
+		// Only the finishing time of a batch that had ended is kept.
+		rec.State = BatchRunning
 		b := s.buildBatch(rec, docs, deps)
 		for _, ev := range events {
 			s.applyEvent(b, ev, false)
@@ -170,6 +173,9 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 			}
 		}
 		s.settle(b)
+		if b.rec.State == BatchRunning {
+			b.rec.FinishedAt = 0
+		}
 		n++
 		return nil
 	})

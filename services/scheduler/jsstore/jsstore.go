@@ -275,10 +275,6 @@ func (s *Store) Load(ctx context.Context, fn func(scheduler.Record, []scheduler.
 		if len(docs) != rec.Header.Docs {
 			return fmt.Errorf("batch %s: record says %d documents, stream holds %d", rec.Header.ID, rec.Header.Docs, len(docs))
 		}
-		// The journal is the truth; the record's state and counts are
-		// recomputed from it.
-		rec.State = scheduler.BatchRunning
-		rec.FinishedAt = 0
 		if err := fn(rec, docs, events); err != nil {
 			return err
 		}
