@@ -27,6 +27,7 @@ Usage:
   docbatch status [--server ADDR] [BATCH]             show one batch, or list batches
   docbatch watch  [--server ADDR] BATCH               follow a batch until it ends
   docbatch cancel [--server ADDR] BATCH               cancel a batch
+  docbatch bench NAME [--json]                        benchmarks (see docs/benchmarks.md)
 
 Run 'docbatch COMMAND -h' for a command's flags. Every flag can also be set
 by an environment variable DOCBATCH_<FLAG> (e.g. DOCBATCH_NATS_URL).
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return watchCmd(ctx, rest, stdout, stderr)
 	case "cancel":
 		return cancelCmd(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
