@@ -30,3 +30,7 @@ func estimateFor(p string, size int64) estimate {
 		return estimate{reservation: 8<<20 + 4*s, seconds: 0.001 + float64(size)/60e6}
 	}
 }
+
+// Reservation is the memory the scheduler reserves for a document before it
+// has learned anything about its kind.
+func Reservation(path string, size int64) uint64 { return estimateFor(path, size).reservation }

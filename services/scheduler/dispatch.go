@@ -47,7 +47,7 @@ func (s *Scheduler) Connect(id string, slots int, h Headroom) (*Session, error) 
 	if old, ok := s.procs[id]; ok {
 		s.fence(old, "processor reconnected")
 	}
-	p := &proc{id: id, slots: slots, assigns: map[string]*assign{}, lastSeen: time.Now()}
+	p := &proc{id: id, slots: slots, assigns: map[string]*assign{}, lastSeen: s.now()}
 	p.report(h)
 	se := &Session{s: s, p: p, out: make(chan Outgoing, 2*slots+64), done: make(chan struct{})}
 	p.sess = se
@@ -101,7 +101,7 @@ func (se *Session) Heartbeat(h Headroom) {
 	if se.closed {
 		return
 	}
-	se.p.lastSeen = time.Now()
+	se.p.lastSeen = s.now()
 	se.p.report(h)
 	s.pump()
 }
@@ -162,7 +162,7 @@ func (s *Scheduler) pump() {
 			return
 		}
 		d := b.docs[i]
-		p, fitsSomewhere := s.bestFit(d.est.reservation)
+		p, fitsSomewhere := s.bestFit(d.est.reservation, nil)
 		if p == nil {
 			if !fitsSomewhere {
 				// Bigger than any processor's budget: park it with a clear
@@ -172,10 +172,47 @@ func (s *Scheduler) pump() {
 				d.err = fmt.Sprintf("waiting: needs %d bytes of memory, more than any connected processor's budget", d.est.reservation)
 				continue
 			}
-			return // wait for room; keep priority order
+			s.backfill(d.est.reservation)
+			return
 		}
 		b.ready.remove(i)
 		s.assign(b, i, p)
+	}
+}
+
+// backfillDepth bounds how far behind a blocked head pump looks.
+const backfillDepth = 256
+
+// backfill runs when the best document fits no processor right now. Rather
+// than idle every slot behind it (head-of-line blocking), the processor it
+// will run on — the largest budget that covers it — is held for it, so its
+// room grows as its work ends, and documents further down the queues that
+// fit the other processors go there now. The head is never overtaken on the
+// processor it waits for, so it cannot starve.
+func (s *Scheduler) backfill(need uint64) {
+	var hold *proc
+	for _, p := range s.procs {
+		if p.budget >= need && (hold == nil || p.budget > hold.budget || (p.budget == hold.budget && p.id < hold.id)) {
+			hold = p
+		}
+	}
+	for _, b := range s.order {
+		var skipped []int32
+		for n := 0; n < backfillDepth; n++ {
+			i, ok := b.ready.peek()
+			if !ok {
+				break
+			}
+			b.ready.pop()
+			if p, _ := s.bestFit(b.docs[i].est.reservation, hold); p != nil {
+				s.assign(b, i, p)
+			} else {
+				skipped = append(skipped, i)
+			}
+		}
+		for _, i := range skipped {
+			b.ready.push(b.docs, i)
+		}
 	}
 }
 
@@ -196,7 +233,10 @@ func (s *Scheduler) best() (*batch, int32, bool) {
 			bb, bi = b, i
 			continue
 		}
-		pd, pb := b.docs[i].spec.Priority, bb.docs[bi].spec.Priority
+		if s.cfg.Policy == PolicyFIFO {
+			continue // the earliest batch's documents go first
+		}
+		pd, pb := b.docs[i].class(), bb.docs[bi].class()
 		if pd > pb || (pd == pb && b.rec.Counts.Running < bb.rec.Counts.Running) {
 			bb, bi = b, i
 		}
@@ -204,12 +244,15 @@ func (s *Scheduler) best() (*batch, int32, bool) {
 	return bb, bi, bb != nil
 }
 
-// bestFit picks the processor with a free slot whose capacity covers need
-// with the least to spare. fitsSomewhere says whether any connected
-// processor could ever take it (its whole budget covers need).
-func (s *Scheduler) bestFit(need uint64) (best *proc, fitsSomewhere bool) {
+// bestFit picks the processor (other than except) with a free slot whose
+// capacity covers need with the least to spare. fitsSomewhere says whether
+// any connected processor could ever take it (its whole budget covers need).
+func (s *Scheduler) bestFit(need uint64, except *proc) (best *proc, fitsSomewhere bool) {
 	var spare uint64 = math.MaxUint64
 	for _, p := range s.procs {
+		if p == except {
+			continue
+		}
 		if p.budget >= need {
 			fitsSomewhere = true
 		}
@@ -340,7 +383,7 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 			b.ready.push(b.docs, a.d)
 		} else {
 			backoff := min(250*time.Millisecond<<min(d.attempts, 8), 30*time.Second)
-			d.notBefore = time.Now().Add(time.Duration(s.rng.Int64N(int64(backoff)) + 1))
+			d.notBefore = s.now().Add(time.Duration(s.rng.Int64N(int64(backoff)) + 1))
 			b.delayed = append(b.delayed, a.d)
 		}
 		s.notify(b, Transition{DocumentID: d.spec.ID, State: DocPending, Error: d.err})

@@ -89,7 +89,7 @@ func (s *Scheduler) settle(b *batch) {
 		b.rec.State = BatchSucceeded
 	}
 	if b.rec.FinishedAt == 0 { // kept when a finished batch is replayed
-		b.rec.FinishedAt = time.Now().UnixMilli()
+		b.rec.FinishedAt = s.now().UnixMilli()
 	}
 	s.notify(b, Transition{})
 	s.checkpoint(b)
@@ -227,7 +227,7 @@ func (s *Scheduler) cancelLocked(b *batch, reason string) {
 func (s *Scheduler) Run(ctx context.Context) error {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	lastCheckpoint := time.Now()
+	lastCheckpoint := s.now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -237,7 +237,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			s.mu.Unlock()
 			return nil
-		case now := <-tick.C:
+		case <-tick.C:
+			now := s.now()
 			s.mu.Lock()
 			s.tick(now)
 			if now.Sub(lastCheckpoint) >= s.cfg.CheckpointInterval {
@@ -261,6 +262,14 @@ func (s *Scheduler) checkpointSync(rec Record) {
 	}
 }
 
+// Tick does the periodic work at the clock's current time. Run calls it on
+// a ticker; a simulation calls it as its virtual time passes.
+func (s *Scheduler) Tick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(s.now())
+}
+
 func (s *Scheduler) tick(now time.Time) {
 	lease := s.cfg.Lease()
 	for _, p := range s.procs {
@@ -268,7 +277,15 @@ func (s *Scheduler) tick(now time.Time) {
 			s.fence(p, fmt.Sprintf("no heartbeat for %s", now.Sub(p.lastSeen).Round(time.Millisecond)))
 		}
 	}
+	// Aging walks every queue, so it runs a few times per interval only.
+	aging := now.Sub(s.lastAging) >= s.cfg.AgingInterval/4
+	if aging {
+		s.lastAging = now
+	}
 	for _, b := range s.order {
+		if aging {
+			b.ready.age(now, s.cfg.AgingInterval)
+		}
 		if len(b.delayed) > 0 {
 			keep := b.delayed[:0]
 			for _, i := range b.delayed {

@@ -1,20 +1,38 @@
 package scheduler
 
-import "container/heap"
+import (
+	"container/heap"
+	"time"
+)
 
-// readyQueue is a batch's documents whose dependencies are done, best first:
-// priority class, then critical-path rank, then estimated cost (longest
-// first packs best), then submission order.
+// readyQueue is a batch's documents whose dependencies are done, best first
+// by the scheduler's policy. PolicyRank: priority class (raised by aging),
+// then critical-path rank, then estimated cost (longest first packs best),
+// then submission order.
 type readyQueue struct {
-	docs []*doc
-	idx  []int32
+	docs   []*doc
+	idx    []int32
+	policy Policy
+	now    func() time.Time
 }
 
 func (q *readyQueue) Len() int { return len(q.idx) }
 func (q *readyQueue) Less(i, j int) bool {
 	a, b := q.docs[q.idx[i]], q.docs[q.idx[j]]
-	if a.spec.Priority != b.spec.Priority {
-		return a.spec.Priority > b.spec.Priority
+	switch q.policy {
+	case PolicyFIFO:
+		return q.idx[i] < q.idx[j]
+	case PolicyShortestFirst:
+		if a.spec.Priority != b.spec.Priority {
+			return a.spec.Priority > b.spec.Priority
+		}
+		if a.est.seconds != b.est.seconds {
+			return a.est.seconds < b.est.seconds
+		}
+		return q.idx[i] < q.idx[j]
+	}
+	if ca, cb := a.class(), b.class(); ca != cb {
+		return ca > cb
 	}
 	if a.rank != b.rank {
 		return a.rank > b.rank
@@ -47,7 +65,30 @@ func (q *readyQueue) push(docs []*doc, i int32) {
 	if docs[i].heapIdx >= 0 {
 		return
 	}
+	docs[i].readyAt = q.now()
 	heap.Push(q, i)
+}
+
+// age raises the class of documents that have waited in the queue for whole
+// aging intervals, so that no class starves. It reports whether any moved.
+func (q *readyQueue) age(now time.Time, interval time.Duration) {
+	if q.policy != PolicyRank || len(q.idx) == 0 {
+		return
+	}
+	moved := false
+	for _, i := range q.idx {
+		d := q.docs[i]
+		if d.class() == PriorityCritical {
+			continue
+		}
+		if want := int8(min(now.Sub(d.readyAt)/interval, 4)); want > d.boost {
+			d.boost = want
+			moved = true
+		}
+	}
+	if moved {
+		heap.Init(q)
+	}
 }
 
 func (q *readyQueue) peek() (int32, bool) {

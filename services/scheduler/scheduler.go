@@ -27,8 +27,31 @@ type Config struct {
 	CheckpointInterval time.Duration
 	// MaxDocuments caps one batch.
 	MaxDocuments int
-	Log          *slog.Logger
+	// AgingInterval is how long a ready document waits before its priority
+	// class is raised by one, so LOW work in a busy system still starts.
+	AgingInterval time.Duration
+	// Policy orders ready documents (PolicyRank unless set).
+	Policy Policy
+	// Now is the clock; a simulation drives the core in virtual time.
+	Now  func() time.Time
+	Seed uint64
+	Log  *slog.Logger
 }
+
+// Policy is how ready documents are ordered. PolicyRank is docbatch's; the
+// others exist so benchmarks can compare against them on the same core.
+type Policy uint8
+
+const (
+	// PolicyRank: priority class (with aging), critical-path rank, estimated
+	// cost (longest first), submission order.
+	PolicyRank Policy = iota
+	// PolicyFIFO: submission order only.
+	PolicyFIFO
+	// PolicyShortestFirst: priority class, then shortest estimated time (the
+	// seed's heuristic).
+	PolicyShortestFirst
+)
 
 func (c *Config) defaults() {
 	if c.HeartbeatInterval <= 0 {
@@ -45,6 +68,15 @@ func (c *Config) defaults() {
 	}
 	if c.MaxDocuments <= 0 {
 		c.MaxDocuments = 10_000_000
+	}
+	if c.AgingInterval <= 0 {
+		c.AgingInterval = 60 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Seed == 0 {
+		c.Seed = uint64(time.Now().UnixNano())
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -68,6 +100,7 @@ type Scheduler struct {
 	assignments map[string]*assign
 	incarnation uint32
 	counter     uint32
+	lastAging   time.Time
 	rng         *rand.Rand
 }
 
@@ -84,8 +117,13 @@ type doc struct {
 	procID     string
 	heapIdx    int
 	notBefore  time.Time
-	current    *assign // the live assignment, while running
+	readyAt    time.Time // when it last entered the ready queue
+	boost      int8      // classes gained by aging
+	current    *assign   // the live assignment, while running
 }
+
+// class is the document's priority class with what aging added.
+func (d *doc) class() Priority { return min(d.spec.Priority+Priority(d.boost), PriorityCritical) }
 
 type batch struct {
 	rec        Record
@@ -136,9 +174,11 @@ func New(cfg Config, store Store) *Scheduler {
 		batches:     map[string]*batch{},
 		procs:       map[string]*proc{},
 		assignments: map[string]*assign{},
-		rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
+		rng:         rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
 	}
 }
+
+func (s *Scheduler) now() time.Time { return s.cfg.Now() }
 
 // Config returns the effective configuration.
 func (s *Scheduler) Config() Config { return s.cfg }
@@ -197,6 +237,8 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 		b.docs[i] = &doc{spec: specs[i], state: DocPending, heapIdx: -1, est: estimateFor(specs[i].Path, specs[i].Size)}
 	}
 	b.ready.docs = b.docs
+	b.ready.policy = s.cfg.Policy
+	b.ready.now = s.now
 	for i, ds := range deps {
 		b.docs[i].waiting = int32(len(ds))
 		for _, j := range ds {
@@ -291,7 +333,7 @@ func (s *Scheduler) Submit(ctx context.Context, h BatchHeader, docs []DocSpec) (
 	}
 	s.mu.Unlock()
 
-	h.CreatedAt = time.Now().UTC()
+	h.CreatedAt = s.now().UTC()
 	rec := Record{Header: h, State: BatchRunning, Counts: Counts{Total: int64(len(docs)), Pending: int64(len(docs))}}
 	if err := s.store.CreateBatch(ctx, rec, docs); err != nil {
 		return BatchInfo{}, false, fmt.Errorf("%w: storing batch %s: %v", ErrUnavailable, h.ID, err)
