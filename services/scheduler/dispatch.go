@@ -371,6 +371,7 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 	s.release(a)
 	b, d := a.b, a.b.docs[a.d]
 	d.attempts++
+	d.remember(fmt.Sprintf("attempt %d on %s (%s): %s", d.attempts, a.p.id, class, msg))
 	final := class == FailPermanent || d.attempts > b.maxRetries
 	if !final {
 		d.current = nil
@@ -400,6 +401,16 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 	ev := Event{Kind: EventFailed, Doc: a.d, Error: msg, Attempts: d.attempts, Seq: seq}
 	s.store.Append(a.BatchID, ev, func(err error) { s.journaled(a, ev, err) })
 	return nil
+}
+
+// maxHistory bounds the failures kept per document.
+const maxHistory = 10
+
+func (d *doc) remember(failure string) {
+	if len(d.history) == maxHistory {
+		d.history = append(d.history[:0], d.history[1:]...)
+	}
+	d.history = append(d.history, failure)
 }
 
 // journaled applies a terminal outcome once it is durable. If it could not

@@ -149,7 +149,7 @@ func (s *Scheduler) GetBatch(id string, filter DocState, offset, limit int) (Bat
 			break
 		}
 		out = append(out, DocInfo{ID: d.spec.ID, Path: d.spec.Path, State: d.state, Priority: d.spec.Priority,
-			Attempts: d.attempts, Error: d.err, ResultSeq: d.resultSeq, ProcessorID: d.procID})
+			Attempts: d.attempts, Error: d.err, ResultSeq: d.resultSeq, ProcessorID: d.procID, History: slices.Clone(d.history)})
 	}
 	return s.info(b), out, next, nil
 }

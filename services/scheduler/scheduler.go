@@ -113,6 +113,7 @@ type doc struct {
 	rank       float64
 	est        estimate
 	err        string
+	history    []string // failed attempts, oldest first, at most maxHistory
 	resultSeq  uint64
 	procID     string
 	heapIdx    int

@@ -66,6 +66,18 @@ const (
 // FailureClass says how a failure is retried.
 type FailureClass uint8
 
+func (c FailureClass) String() string {
+	switch c {
+	case FailTransient:
+		return "transient"
+	case FailPermanent:
+		return "permanent"
+	case FailOutOfMemory:
+		return "out of memory"
+	}
+	return "unclassified"
+}
+
 const (
 	FailTransient FailureClass = iota + 1
 	FailPermanent
@@ -119,6 +131,8 @@ type DocInfo struct {
 	Error       string
 	ResultSeq   uint64
 	ProcessorID string
+	// History of failed attempts, oldest first.
+	History []string
 }
 
 // Transition is a document changing state, as streamed to watchers.

@@ -65,7 +65,7 @@ func batchToPB(b scheduler.BatchInfo) *schedulerv1.Batch {
 func docToPB(d scheduler.DocInfo) *schedulerv1.DocumentStatus {
 	return &schedulerv1.DocumentStatus{
 		DocumentId: d.ID, Path: d.Path, State: schedulerv1.DocumentState(d.State), Priority: schedulerv1.Priority(d.Priority),
-		Attempts: int32(d.Attempts), Error: d.Error, ResultSeq: d.ResultSeq, ProcessorId: d.ProcessorID,
+		Attempts: int32(d.Attempts), Error: d.Error, ResultSeq: d.ResultSeq, ProcessorId: d.ProcessorID, ErrorHistory: d.History,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,6 +162,13 @@ func TestSubmitRejectsBadInput(t *testing.T) {
 type processor struct {
 	t      *testing.T
 	stream schedulerv1.DispatchService_WorkClient
+	mu     sync.Mutex // gRPC streams take one sender at a time
+}
+
+func (p *processor) send(req *schedulerv1.WorkRequest) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stream.Send(req)
 }
 
 func connect(t *testing.T, ctx context.Context, c schedulerv1.DispatchServiceClient, id string, slots int32, budget uint64) *processor {
@@ -185,12 +193,12 @@ func (p *processor) next() *schedulerv1.Assignment {
 
 func (p *processor) complete(a *schedulerv1.Assignment, seq uint64) {
 	p.t.Helper()
-	require.NoError(p.t, p.stream.Send(&schedulerv1.WorkRequest{Kind: &schedulerv1.WorkRequest_Completed{Completed: &schedulerv1.Completed{AssignmentId: a.AssignmentId, Epoch: a.Epoch, ResultSeq: seq}}}))
+	require.NoError(p.t, p.send(&schedulerv1.WorkRequest{Kind: &schedulerv1.WorkRequest_Completed{Completed: &schedulerv1.Completed{AssignmentId: a.AssignmentId, Epoch: a.Epoch, ResultSeq: seq}}}))
 }
 
 func (p *processor) fail(a *schedulerv1.Assignment, class schedulerv1.FailureClass, msg string) {
 	p.t.Helper()
-	require.NoError(p.t, p.stream.Send(&schedulerv1.WorkRequest{Kind: &schedulerv1.WorkRequest_Failed{Failed: &schedulerv1.Failed{AssignmentId: a.AssignmentId, Epoch: a.Epoch, Class: class, Error: msg}}}))
+	require.NoError(p.t, p.send(&schedulerv1.WorkRequest{Kind: &schedulerv1.WorkRequest_Failed{Failed: &schedulerv1.Failed{AssignmentId: a.AssignmentId, Epoch: a.Epoch, Class: class, Error: msg}}}))
 }
 
 func waitState(t *testing.T, c schedulerv1.SchedulerServiceClient, id string, want schedulerv1.BatchState) *schedulerv1.Batch {
@@ -409,4 +417,51 @@ func TestFinishedWorkGivesBackReportedHeadroom(t *testing.T) {
 		p.complete(p.next(), 1)
 	}
 	waitState(t, e.sched, "turnover", schedulerv1.BatchState_BATCH_STATE_SUCCEEDED)
+}
+
+// A transient failure is retried after a backoff; once retries are spent the
+// document is quarantined as failed with the history of its attempts, and
+// the rest of the batch goes on.
+func TestRetriesThenQuarantineWithHistory(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, "flaky.md", "fine.md")
+	e := start(t, newNATS(t), root)
+	defer e.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := submit(ctx, e.sched, &schedulerv1.BatchHeader{BatchId: "retry", MaxRetries: 1}, doc("flaky.md"), doc("fine.md"))
+	require.NoError(t, err)
+	p := connect(t, ctx, e.disp, "p", 1, 1<<30)
+	// Heartbeat so the lease holds while backoffs pass.
+	go func() {
+		for ctx.Err() == nil {
+			_ = p.send(&schedulerv1.WorkRequest{Kind: &schedulerv1.WorkRequest_Heartbeat{Heartbeat: &schedulerv1.Heartbeat{Headroom: &schedulerv1.Headroom{MemoryAvailableBytes: 1 << 30, MemoryBudgetBytes: 1 << 30}}}})
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	flakyAttempts := 0
+	for {
+		a := p.next()
+		if a.DocumentId == "fine.md" {
+			p.complete(a, 3)
+			continue
+		}
+		flakyAttempts++
+		require.EqualValues(t, flakyAttempts, a.Attempt)
+		p.fail(a, schedulerv1.FailureClass_FAILURE_CLASS_TRANSIENT, fmt.Sprintf("timeout reading (%d)", flakyAttempts))
+		if flakyAttempts == 2 {
+			break
+		}
+	}
+	b := waitState(t, e.sched, "retry", schedulerv1.BatchState_BATCH_STATE_COMPLETED_WITH_ERRORS)
+	require.EqualValues(t, 1, b.Counts.Done)
+	require.EqualValues(t, 1, b.Counts.Failed)
+	r, err := e.sched.GetBatch(ctx, &schedulerv1.GetBatchRequest{BatchId: "retry", PageSize: 10, StateFilter: schedulerv1.DocumentState_DOCUMENT_STATE_FAILED})
+	require.NoError(t, err)
+	require.Len(t, r.Documents, 1)
+	q := r.Documents[0]
+	require.Equal(t, "flaky.md", q.DocumentId)
+	require.Contains(t, q.Error, "after 2 attempts")
+	require.Len(t, q.ErrorHistory, 2)
+	require.Contains(t, q.ErrorHistory[0], "attempt 1 on p (transient): timeout reading (1)")
 }

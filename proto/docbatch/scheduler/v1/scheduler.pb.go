@@ -758,8 +758,11 @@ type DocumentStatus struct {
 	// Why it failed or was skipped.
 	Error string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	// Stream sequence of its published result, once done.
-	ResultSeq     uint64 `protobuf:"varint,7,opt,name=result_seq,json=resultSeq,proto3" json:"result_seq,omitempty"`
-	ProcessorId   string `protobuf:"bytes,8,opt,name=processor_id,json=processorId,proto3" json:"processor_id,omitempty"`
+	ResultSeq   uint64 `protobuf:"varint,7,opt,name=result_seq,json=resultSeq,proto3" json:"result_seq,omitempty"`
+	ProcessorId string `protobuf:"bytes,8,opt,name=processor_id,json=processorId,proto3" json:"processor_id,omitempty"`
+	// Every failed attempt, oldest first (at most the last 10): a document
+	// that failed for good is quarantined with this history.
+	ErrorHistory  []string `protobuf:"bytes,9,rep,name=error_history,json=errorHistory,proto3" json:"error_history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -848,6 +851,13 @@ func (x *DocumentStatus) GetProcessorId() string {
 		return x.ProcessorId
 	}
 	return ""
+}
+
+func (x *DocumentStatus) GetErrorHistory() []string {
+	if x != nil {
+		return x.ErrorHistory
+	}
+	return nil
 }
 
 type GetBatchRequest struct {
@@ -1403,7 +1413,7 @@ const file_docbatch_scheduler_v1_scheduler_proto_rawDesc = "" +
 	" \x03(\v2(.docbatch.scheduler.v1.Batch.LabelsEntryR\x06labels\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb2\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd7\x02\n" +
 	"\x0eDocumentStatus\x12\x1f\n" +
 	"\vdocument_id\x18\x01 \x01(\tR\n" +
 	"documentId\x12\x12\n" +
@@ -1414,7 +1424,8 @@ const file_docbatch_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x1d\n" +
 	"\n" +
 	"result_seq\x18\a \x01(\x04R\tresultSeq\x12!\n" +
-	"\fprocessor_id\x18\b \x01(\tR\vprocessorId\"\xb1\x01\n" +
+	"\fprocessor_id\x18\b \x01(\tR\vprocessorId\x12#\n" +
+	"\rerror_history\x18\t \x03(\tR\ferrorHistory\"\xb1\x01\n" +
 	"\x0fGetBatchRequest\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
