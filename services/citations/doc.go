@@ -6,6 +6,6 @@
 // Everything derived is a function of the set of contributions only (design
 // invariant 3): documents are keyed by id and applying a document again
 // replaces its contribution (invariant 2), every collection is put in a
-// canonical order before it is used, and the community detection runs with
-// a fixed seed over a graph whose iteration order is fixed.
+// canonical order before it is used, and the community detection (package
+// louvain) is deterministic over a graph built in a fixed order.
 package citations

@@ -3,14 +3,10 @@ package citations
 import (
 	"cmp"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/graph"
-	"gonum.org/v1/gonum/graph/community"
-	"gonum.org/v1/gonum/graph/iterator"
-	"gonum.org/v1/gonum/graph/simple"
+	"github.com/docbatch/docbatch/services/citations/louvain"
 )
 
 // Domain is a research domain: a community of batch documents.
@@ -22,9 +18,6 @@ type Domain struct {
 
 // Domain detection parameters.
 const (
-	// louvainSeed fixes the Louvain node shuffles so domains are a function
-	// of the network alone.
-	louvainSeed1, louvainSeed2 = 0x646f6362, 0x61746368
 	// maxCouplingCiters bounds the pairs a cited work adds: a work cited by
 	// more documents than this is too general to say which domain they
 	// share, and its pairs would grow quadratically.
@@ -39,13 +32,14 @@ const (
 )
 
 // Domains returns the research domains of the batch, computed once per
-// snapshot. Documents are grouped by Louvain community detection (gonum,
-// fixed seed, resolution 1) on an undirected weighted graph over the batch
-// documents whose edge weight sums direct citations (1 per citing
-// direction) and bibliographic coupling, fractionally counted (a work cited
-// by k batch documents adds 1/(k-1) to each of their pairs, so one popular
-// reference does not outweigh several specific ones). Domains are ordered by
-// size, then by their smallest document id, and numbered domain-1, domain-2…
+// snapshot. Documents are grouped by Louvain community detection (package
+// louvain: deterministic, resolution 1) on an undirected weighted graph
+// over the batch documents whose edge weight sums direct citations (1 per
+// citing direction) and bibliographic coupling, fractionally counted (a
+// work cited by k batch documents adds 1/(k-1) to each of their pairs, so
+// one popular reference does not outweigh several specific ones). Domains
+// are ordered by size, then by their smallest document id, and numbered
+// domain-1, domain-2…
 func (g *Graph) Domains() []Domain {
 	g.domainsOnce.Do(func() { g.domains = g.computeDomains() })
 	return g.domains
@@ -53,56 +47,31 @@ func (g *Graph) Domains() []Domain {
 
 func (g *Graph) computeDomains() []Domain {
 	n := len(g.docs)
-	docIndex := make(map[string]int, n) // node id → position in g.docs
-	for i, d := range g.docs {
-		docIndex[DocumentNodeID(d.DocumentID)] = i
-	}
-	w := newWeightedGraph(n)
-	citers := map[string][]int{}
-	for _, e := range g.Edges {
-		s := docIndex[e.Source]
-		if t, ok := docIndex[e.Target]; ok {
-			w.add(s, t, 1)
-		}
-		citers[e.Target] = append(citers[e.Target], s)
-	}
-	// Visit cited works in id order: float sums then add up in one order.
-	targets := make([]string, 0, len(citers))
-	for t := range citers {
-		targets = append(targets, t)
-	}
-	slices.Sort(targets)
-	for _, t := range targets {
-		c := citers[t]
-		if len(c) < 2 || len(c) > maxCouplingCiters {
-			continue
-		}
-		slices.Sort(c)
-		f := 1 / float64(len(c)-1)
-		for i, a := range c {
-			for _, b := range c[i+1:] {
-				w.add(a, b, f)
-			}
-		}
-	}
-
+	net := g.domainNetwork()
 	var groups [][]int
 	var unlinked []int
 	for i := range n {
-		if len(w.adj[i]) == 0 {
+		if net.Offsets[i] == net.Offsets[i+1] {
 			unlinked = append(unlinked, i)
 		}
 	}
 	if len(unlinked) < n {
-		linked := w.without(unlinked)
-		reduced := community.Modularize(linked, 1, rand.NewPCG(louvainSeed1, louvainSeed2))
-		for _, c := range reduced.Communities() {
-			grp := make([]int, len(c))
-			for j, node := range c {
-				grp[j] = int(node.ID())
+		// Unlinked documents are singletons of their own; the other
+		// communities are listed in the order of their smallest document.
+		res := louvain.Detect(net, 1)
+		slot := make([]int32, res.Count)
+		for i := range slot {
+			slot[i] = -1
+		}
+		for i, c := range res.Communities {
+			if net.Offsets[i] == net.Offsets[i+1] {
+				continue
 			}
-			slices.Sort(grp)
-			groups = append(groups, grp)
+			if slot[c] < 0 {
+				slot[c] = int32(len(groups))
+				groups = append(groups, nil)
+			}
+			groups[slot[c]] = append(groups[slot[c]], i)
 		}
 	}
 	slices.SortFunc(groups, func(a, b []int) int {
@@ -118,6 +87,145 @@ func (g *Graph) computeDomains() []Domain {
 		out = append(out, g.domain(UnlinkedDomainID, unlinked, labels))
 	}
 	return out
+}
+
+// domainNetwork returns the undirected weighted network of the batch
+// documents (nodes are indexes into g.docs) that domains are detected on,
+// built straight into CSR form. The weight of a pair is 1 per citing
+// direction, then the coupling fractions of the works both cite (1/(k-1)
+// for a work cited by k ≤ maxCouplingCiters batch documents), added in the
+// order of the works' node ids: every weight is one fixed float sum.
+//
+// The pair weights are the sparse product of the citation matrix with its
+// transpose, computed row by row into a dense accumulator for the pairs
+// (u, v>u) only, then mirrored: no map and no sort of pair triples.
+func (g *Graph) domainNetwork() *louvain.Graph {
+	n := len(g.docs)
+	nodeDoc := make([]int32, len(g.Nodes)) // node index → document index, or -1
+	for i := range nodeDoc {
+		nodeDoc[i] = -1
+	}
+	docNode := make([]int32, n) // document index → node index
+	for i, d := range g.docs {
+		v := int32(g.nodeIndex[DocumentNodeID(d.DocumentID)])
+		docNode[i], nodeDoc[v] = v, int32(i)
+	}
+
+	// The works each document cites (ascending node index: edges are sorted
+	// by target within a source, and node indexes follow node ids), and the
+	// documents citing each node (ascending document index).
+	outOff := make([]int, n+1)
+	inOff := make([]int, len(g.Nodes)+1)
+	for _, st := range g.edgeEnds {
+		outOff[nodeDoc[st[0]]+1]++
+		inOff[st[1]+1]++
+	}
+	for i := range n {
+		outOff[i+1] += outOff[i]
+	}
+	for i := range g.Nodes {
+		inOff[i+1] += inOff[i]
+	}
+	out := make([]int32, len(g.Edges))
+	next := slices.Clone(outOff[:n])
+	for _, st := range g.edgeEnds {
+		s := nodeDoc[st[0]]
+		out[next[s]] = st[1]
+		next[s]++
+	}
+	citers := make([]int32, len(g.Edges))
+	next = slices.Clone(inOff[:len(g.Nodes)])
+	for u := range n {
+		for _, t := range out[outOff[u]:outOff[u+1]] {
+			citers[next[t]] = int32(u)
+			next[t]++
+		}
+	}
+	// pairs bounds the pairs of the upper triangle: each comes from a
+	// citation or a shared work.
+	pairs := 0
+	for t := range g.Nodes {
+		if k := inOff[t+1] - inOff[t]; k >= 2 && k <= maxCouplingCiters {
+			pairs += k * (k - 1) / 2
+		}
+	}
+	pairs = min(pairs+len(g.Edges), n*(n-1)/2)
+
+	// Upper triangle, row by row.
+	upOff := make([]int, n+1)
+	upAdj := make([]int32, 0, pairs)
+	upW := make([]float64, 0, pairs)
+	acc := make([]float64, n)
+	seen := make([]bool, n)
+	var touched []int32
+	add := func(v int32, f float64) {
+		if !seen[v] {
+			seen[v] = true
+			touched = append(touched, v)
+		}
+		acc[v] += f
+	}
+	for u := range n {
+		cites := out[outOff[u]:outOff[u+1]]
+		for _, t := range cites {
+			if v := nodeDoc[t]; v > int32(u) {
+				add(v, 1)
+			}
+		}
+		self := docNode[u]
+		for _, v := range citers[inOff[self]:inOff[self+1]] {
+			if v > int32(u) {
+				add(v, 1)
+			}
+		}
+		for _, t := range cites {
+			c := citers[inOff[t]:inOff[t+1]]
+			if len(c) < 2 || len(c) > maxCouplingCiters {
+				continue
+			}
+			f := 1 / float64(len(c)-1)
+			j, _ := slices.BinarySearch(c, int32(u)+1)
+			for _, v := range c[j:] {
+				add(v, f)
+			}
+		}
+		slices.Sort(touched)
+		for _, v := range touched {
+			upAdj = append(upAdj, v)
+			upW = append(upW, acc[v])
+			acc[v], seen[v] = 0, false
+		}
+		touched = touched[:0]
+		upOff[u+1] = len(upAdj)
+	}
+
+	// Mirror: row v lists its lower neighbours u (in ascending u) before its
+	// upper ones, so rows come out sorted.
+	net := &louvain.Graph{Offsets: make([]int, n+1), Adj: make([]int32, 2*len(upAdj)), Weights: make([]float64, 2*len(upAdj))}
+	for u := range n {
+		net.Offsets[u+1] += upOff[u+1] - upOff[u]
+		for _, v := range upAdj[upOff[u]:upOff[u+1]] {
+			net.Offsets[v+1]++
+		}
+	}
+	for i := range n {
+		net.Offsets[i+1] += net.Offsets[i]
+	}
+	fill := slices.Clone(net.Offsets[:n])
+	for u := range n {
+		for k := upOff[u]; k < upOff[u+1]; k++ {
+			v := upAdj[k]
+			net.Adj[fill[v]], net.Weights[fill[v]] = int32(u), upW[k]
+			fill[v]++
+		}
+	}
+	for u := range n {
+		k := upOff[u+1] - upOff[u]
+		copy(net.Adj[fill[u]:], upAdj[upOff[u]:upOff[u+1]])
+		copy(net.Weights[fill[u]:], upW[upOff[u]:upOff[u+1]])
+		fill[u] += k
+	}
+	return net
 }
 
 func (g *Graph) domain(id string, members []int, labels *keywordLabeller) Domain {
@@ -197,114 +305,4 @@ func (l *keywordLabeller) label(members []int) []string {
 		out[i] = l.display[k]
 	}
 	return out
-}
-
-// weightedGraph is a graph.WeightedUndirected whose node and neighbour
-// iteration is in id order. gonum's simple graphs iterate maps, and Louvain
-// breaks ties by iteration order, so they would make domains vary between
-// runs even with a fixed seed.
-type weightedGraph struct {
-	ids []int64           // present nodes, ascending
-	adj []map[int]float64 // by node id; nil for absent nodes
-	nbr [][]int64         // sorted neighbours, filled by without
-}
-
-var _ graph.WeightedUndirected = (*weightedGraph)(nil)
-
-func newWeightedGraph(n int) *weightedGraph {
-	w := &weightedGraph{adj: make([]map[int]float64, n)}
-	for i := range w.adj {
-		w.adj[i] = map[int]float64{}
-	}
-	return w
-}
-
-func (w *weightedGraph) add(a, b int, f float64) {
-	if a == b {
-		return
-	}
-	w.adj[a][b] += f
-	w.adj[b][a] += f
-}
-
-// without returns the graph with the given nodes removed, ready to query.
-func (w *weightedGraph) without(drop []int) *weightedGraph {
-	out := &weightedGraph{adj: w.adj, nbr: make([][]int64, len(w.adj))}
-	gone := make(map[int]bool, len(drop))
-	for _, d := range drop {
-		gone[d] = true
-	}
-	for i := range w.adj {
-		if gone[i] {
-			continue
-		}
-		out.ids = append(out.ids, int64(i))
-		for j := range w.adj[i] {
-			out.nbr[i] = append(out.nbr[i], int64(j))
-		}
-		slices.Sort(out.nbr[i])
-	}
-	return out
-}
-
-func (w *weightedGraph) has(id int64) bool {
-	_, ok := slices.BinarySearch(w.ids, id)
-	return ok
-}
-
-func (w *weightedGraph) Node(id int64) graph.Node {
-	if !w.has(id) {
-		return nil
-	}
-	return simple.Node(id)
-}
-
-func (w *weightedGraph) Nodes() graph.Nodes { return w.nodes(w.ids) }
-
-func (w *weightedGraph) From(id int64) graph.Nodes {
-	if !w.has(id) {
-		return graph.Empty
-	}
-	return w.nodes(w.nbr[id])
-}
-
-func (w *weightedGraph) nodes(ids []int64) graph.Nodes {
-	ns := make([]graph.Node, len(ids))
-	for i, id := range ids {
-		ns[i] = simple.Node(id)
-	}
-	return iterator.NewOrderedNodes(ns)
-}
-
-func (w *weightedGraph) HasEdgeBetween(x, y int64) bool {
-	_, ok := w.Weight(x, y)
-	return ok && x != y
-}
-
-func (w *weightedGraph) Edge(u, v int64) graph.Edge { return w.WeightedEdge(u, v) }
-
-func (w *weightedGraph) EdgeBetween(x, y int64) graph.Edge { return w.WeightedEdge(x, y) }
-
-func (w *weightedGraph) WeightedEdgeBetween(x, y int64) graph.WeightedEdge {
-	return w.WeightedEdge(x, y)
-}
-
-func (w *weightedGraph) WeightedEdge(u, v int64) graph.WeightedEdge {
-	f, ok := w.Weight(u, v)
-	if !ok || u == v {
-		return nil
-	}
-	return simple.WeightedEdge{F: simple.Node(u), T: simple.Node(v), W: f}
-}
-
-// Weight returns the weight between x and y; a node's weight to itself is 0.
-func (w *weightedGraph) Weight(x, y int64) (float64, bool) {
-	if !w.has(x) || !w.has(y) {
-		return 0, false
-	}
-	if x == y {
-		return 0, true
-	}
-	f, ok := w.adj[x][int(y)]
-	return f, ok
 }

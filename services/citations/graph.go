@@ -74,6 +74,7 @@ type Graph struct {
 
 	docs       []Contribution // sorted by document id
 	nodeIndex  map[string]int
+	edgeEnds   [][2]int32 // node indexes of each edge's source and target
 	references int64
 	components int64
 	// byCitations holds node indexes sorted by in-degree descending, then id.
@@ -210,8 +211,10 @@ func build(batch string, docs []Contribution) *Graph {
 	})
 
 	uf := newUnionFind(len(nodes))
-	for _, e := range g.Edges {
+	g.edgeEnds = make([][2]int32, len(g.Edges))
+	for k, e := range g.Edges {
 		s, t := g.nodeIndex[e.Source], g.nodeIndex[e.Target]
+		g.edgeEnds[k] = [2]int32{int32(s), int32(t)}
 		g.Nodes[s].OutDegree++
 		g.Nodes[t].InDegree++
 		uf.union(s, t)
