@@ -2,11 +2,142 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/docbatch/docbatch/bench"
+	"github.com/docbatch/docbatch/services/platform/flagenv"
 )
 
+const benchUsage = `Usage:
+  docbatch bench dispatch [--docs 200000] [--processors 4] [--slots 64] [--cpuprofile FILE] [--json]
+      assignments completed per second by no-op processors over loopback gRPC,
+      with the JetStream journal and with an in-memory store
+  docbatch bench scale [--docs 1000000] [--json]
+      one batch submitted through the streaming API and completed; peak RSS of
+      the scheduler, measured in a child process
+`
+
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fmt.Fprintln(stderr, "docbatch bench: not built yet")
+	if len(args) == 0 {
+		fmt.Fprint(stderr, benchUsage)
+		return exitCode(2)
+	}
+	switch args[0] {
+	case "dispatch":
+		return benchDispatch(ctx, args[1:], stdout, stderr)
+	case "scale":
+		return benchScale(ctx, args[1:], stdout, stderr)
+	case "scale-server":
+		// Hidden: the child that `bench scale` starts so that the
+		// scheduler's memory is measured alone.
+		return benchScaleServer(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, benchUsage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "docbatch bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
 	return exitCode(2)
+}
+
+// benchLog shows only errors: the scheduler logs every processor that
+// leaves, which every benchmark run ends with.
+func benchLog(stderr io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench dispatch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.DispatchOptions
+	fs.IntVar(&o.Documents, "docs", 200_000, "documents in the batch")
+	fs.IntVar(&o.Processors, "processors", 4, "no-op processors")
+	fs.IntVar(&o.Slots, "slots", 64, "slots per processor")
+	fs.BoolVar(&o.SyncAlways, "sync-always", false, "fsync every JetStream write (sync_interval: always)")
+	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a run after this long")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the journal run's measured window to FILE")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := flagenv.Parse(fs, args); err != nil {
+		return err
+	}
+	o.Log = benchLog(stderr)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.Profile = &bench.Profiler{Start: func() error { return pprof.StartCPUProfile(f) }, Stop: pprof.StopCPUProfile}
+	}
+	res, err := bench.RunDispatch(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	return res.WriteTable(stdout)
+}
+
+func benchScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench scale", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.ScaleOptions
+	fs.IntVar(&o.Documents, "docs", 1_000_000, "documents in the batch")
+	fs.IntVar(&o.Processors, "processors", 4, "no-op processors")
+	fs.IntVar(&o.Slots, "slots", 64, "slots per processor")
+	fs.BoolVar(&o.SyncAlways, "sync-always", false, "fsync every JetStream write (sync_interval: always)")
+	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up after this long")
+	inProcess := fs.Bool("in-process", false, "run the scheduler in this process (peak RSS is then the whole process's)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := flagenv.Parse(fs, args); err != nil {
+		return err
+	}
+	o.Log = benchLog(stderr)
+	o.Stderr = stderr
+	if !*inProcess {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("finding this executable to run the scheduler child: %w", err)
+		}
+		o.ServerCommand = []string{exe, "bench", "scale-server"}
+	}
+	res, err := bench.RunScale(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	return res.WriteTable(stdout)
+}
+
+func benchScaleServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench scale-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.ScaleServerOptions
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:0", "gRPC address")
+	fs.StringVar(&o.StateDir, "state", "", "folder for the JetStream store")
+	fs.StringVar(&o.Root, "root", "", "the batch's document root")
+	fs.StringVar(&o.NATSURL, "nats-url", "", "external NATS (default: embedded)")
+	fs.BoolVar(&o.SyncAlways, "sync-always", false, "fsync every JetStream write")
+	// Plain Parse: the parent passes everything, and DOCBATCH_* variables
+	// meant for it must not leak into the child's settings.
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Log = benchLog(stderr)
+	return bench.ServeScale(ctx, o, os.Stdin, stdout)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

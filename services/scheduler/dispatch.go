@@ -163,6 +163,9 @@ func (s *Scheduler) pump() {
 		}
 		d := b.docs[i]
 		p, fitsSomewhere := s.bestFit(d.est.reservation, nil)
+		if p == nil && !s.freeSlot(nil) {
+			return // every slot is busy: the usual state of a saturated system
+		}
 		if p == nil {
 			if !fitsSomewhere {
 				// Bigger than any processor's budget: park it with a clear
@@ -198,7 +201,7 @@ func (s *Scheduler) backfill(need uint64) {
 	}
 	for _, b := range s.order {
 		var skipped []int32
-		for n := 0; n < backfillDepth; n++ {
+		for n := 0; n < backfillDepth && s.freeSlot(hold); n++ {
 			i, ok := b.ready.peek()
 			if !ok {
 				break
@@ -211,7 +214,7 @@ func (s *Scheduler) backfill(need uint64) {
 			}
 		}
 		for _, i := range skipped {
-			b.ready.push(b.docs, i)
+			b.ready.restore(i) // keeps its place in the aging clock
 		}
 	}
 }
@@ -242,6 +245,16 @@ func (s *Scheduler) best() (*batch, int32, bool) {
 		}
 	}
 	return bb, bi, bb != nil
+}
+
+// freeSlot reports whether a processor other than except has a free slot.
+func (s *Scheduler) freeSlot(except *proc) bool {
+	for _, p := range s.procs {
+		if p != except && p.running < p.slots {
+			return true
+		}
+	}
+	return false
 }
 
 // bestFit picks the processor (other than except) with a free slot whose

@@ -69,6 +69,10 @@ func (q *readyQueue) push(docs []*doc, i int32) {
 	heap.Push(q, i)
 }
 
+// restore puts back a document that was taken out only to be looked at,
+// without restarting its wait.
+func (q *readyQueue) restore(i int32) { heap.Push(q, i) }
+
 // age raises the class of documents that have waited in the queue for whole
 // aging intervals, so that no class starves. It reports whether any moved.
 func (q *readyQueue) age(now time.Time, interval time.Duration) {
