@@ -225,7 +225,7 @@ func (s *Scheduler) cancelLocked(b *batch, reason string) {
 // expired, releasing documents whose retry backoff passed, sampling rates,
 // and checkpointing running batches (also once more on the way out).
 func (s *Scheduler) Run(ctx context.Context) error {
-	tick := time.NewTicker(250 * time.Millisecond)
+	tick := time.NewTicker(TickInterval)
 	defer tick.Stop()
 	lastCheckpoint := s.now()
 	for {

@@ -179,6 +179,10 @@ func New(cfg Config, store Store) *Scheduler {
 	}
 }
 
+// TickInterval is how often the periodic work runs: it bounds how late a
+// document whose retry backoff has passed goes back on the queue.
+const TickInterval = 50 * time.Millisecond
+
 func (s *Scheduler) now() time.Time { return s.cfg.Now() }
 
 // Config returns the effective configuration.

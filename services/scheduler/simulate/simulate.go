@@ -32,8 +32,9 @@ type ProcSpec struct {
 type Workload struct {
 	Name string
 	Docs int
-	// EdgeFraction is the number of dependency edges as a fraction of Docs,
-	// drawn between documents of earlier and later layers.
+	// EdgeFraction is the edge probability of the layered random DAG: each
+	// document depends on each document of the layer before it with this
+	// probability (the usual construction in DAG-scheduling studies).
 	EdgeFraction float64
 	Layers       int
 	Procs        []ProcSpec
@@ -83,23 +84,27 @@ func generate(w Workload) []simDoc {
 		}
 		docs[i].spec.Path = docs[i].spec.ID
 	}
-	edges := int(w.EdgeFraction * float64(w.Docs))
-	for range edges {
-		a, b := r.IntN(w.Docs), r.IntN(w.Docs)
-		la, lb := a*layers/w.Docs, b*layers/w.Docs
-		if la == lb {
-			continue
+	if w.EdgeFraction > 0 {
+		layerStart := func(l int) int { return (l*w.Docs + layers - 1) / layers }
+		for l := 1; l < layers; l++ {
+			for b := layerStart(l); b < layerStart(l+1); b++ {
+				for a := layerStart(l - 1); a < layerStart(l); a++ {
+					if r.Float64() < w.EdgeFraction {
+						docs[b].spec.DependsOn = append(docs[b].spec.DependsOn, docs[a].spec.ID)
+					}
+				}
+			}
 		}
-		if la > lb {
-			a, b = b, a
-		}
-		docs[b].spec.DependsOn = append(docs[b].spec.DependsOn, docs[a].spec.ID)
 	}
 	// Users list documents in no particular order (a folder walk, a
 	// manifest): submission order is not a topological order.
 	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 	return docs
 }
+
+// tick is the core's TickInterval in virtual seconds: the simulation runs
+// the periodic work exactly as often as a deployment does.
+var tick = scheduler.TickInterval.Seconds()
 
 // event is a report due at a virtual time.
 type event struct {
@@ -212,7 +217,7 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 		}
 		if q.Len() == 0 {
 			// Only retries waiting out their backoff: let time pass.
-			now += 0.25
+			now += tick
 			core.Tick()
 			drain()
 			continue
@@ -220,7 +225,7 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 		ev := heap.Pop(&q).(event)
 		if ev.at > now {
 			// Let the periodic work (backoffs, aging) see time pass.
-			for t := math.Floor(now/0.25)*0.25 + 0.25; t < ev.at; t += 0.25 {
+			for t := math.Floor(now/tick)*tick + tick; t < ev.at; t += tick {
 				now = t
 				core.Tick()
 			}

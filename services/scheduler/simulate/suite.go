@@ -37,7 +37,7 @@ func Suite(docs, seeds int) []Workload {
 	for _, ef := range []float64{0, 0.05, 0.2} {
 		for s := 1; s <= seeds; s++ {
 			out = append(out, Workload{
-				Name: fmt.Sprintf("edges-%02.0f%%", ef*100), Docs: docs, EdgeFraction: ef, Layers: 40,
+				Name: fmt.Sprintf("edges-%02.0f%%", ef*100), Docs: docs, EdgeFraction: ef, Layers: 8,
 				Procs: procs, TransientRate: 0.02, PermanentRate: 0.005, Seed: uint64(s),
 			})
 		}
