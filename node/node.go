@@ -242,18 +242,10 @@ func (n *Node) teardown() {
 	if n.conn != nil {
 		_ = n.conn.Close()
 	}
-	if n.nc != nil && !n.nc.IsClosed() {
-		// Drain flushes what is in flight, then closes; wait for that (bounded)
-		// before the embedded server goes away under it.
-		closed := make(chan struct{})
-		n.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
-		if err := n.nc.Drain(); err != nil {
-			n.nc.Close()
-		}
-		select {
-		case <-closed:
-		case <-time.After(5 * time.Second):
-			n.nc.Close()
+	if n.nc != nil {
+		// Drain before the embedded server goes away under the connection.
+		if err := natsbus.Drain(n.nc, 5*time.Second); err != nil {
+			n.log.Warn("closing nats", "err", err)
 		}
 	}
 	if n.ns != nil {

@@ -137,10 +137,7 @@ func (s *Scheduler) fence(p *proc, why string) {
 		}
 		d := a.b.docs[a.d]
 		if d.current == a {
-			d.current = nil
-			d.state = DocPending
-			a.b.rec.Counts.Running--
-			a.b.rec.Counts.Pending++
+			s.unrun(a.b, a.d)
 			a.b.ready.push(a.b.docs, a.d)
 			n++
 		}
@@ -321,6 +318,16 @@ func (s *Scheduler) assign(b *batch, i int32, p *proc) {
 	}
 }
 
+// unrun takes a running document back to pending (the caller queues it):
+// its attempt ended without an outcome to keep. Caller holds mu.
+func (s *Scheduler) unrun(b *batch, i int32) {
+	d := b.docs[i]
+	d.current = nil
+	d.state = DocPending
+	b.rec.Counts.Running--
+	b.rec.Counts.Pending++
+}
+
 // release frees a's slot and reservation on its processor. Caller holds mu.
 func (s *Scheduler) release(a *assign) {
 	a.p.running--
@@ -387,11 +394,8 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 	d.remember(fmt.Sprintf("attempt %d on %s (%s): %s", d.attempts, a.p.id, class, msg))
 	final := class == FailPermanent || d.attempts > b.maxRetries
 	if !final {
-		d.current = nil
-		d.state = DocPending
+		s.unrun(b, a.d)
 		d.err = fmt.Sprintf("attempt %d: %s", d.attempts, msg)
-		b.rec.Counts.Running--
-		b.rec.Counts.Pending++
 		if class == FailOutOfMemory {
 			d.est.reservation = d.est.reservation * 3 / 2
 			b.ready.push(b.docs, a.d)
@@ -439,9 +443,7 @@ func (s *Scheduler) journaled(a *assign, ev Event, err error) {
 	if err != nil {
 		s.log.Error("journal write failed; document re-queued", "batch", a.BatchID, "document", d.spec.ID, "err", err)
 		if d.state == DocRunning {
-			d.state = DocPending
-			b.rec.Counts.Running--
-			b.rec.Counts.Pending++
+			s.unrun(b, a.d)
 			b.ready.push(b.docs, a.d)
 			s.pump()
 		}

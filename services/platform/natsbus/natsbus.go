@@ -152,3 +152,25 @@ func ExtractTrace(ctx context.Context, h nats.Header) context.Context {
 // MapCarrier is a propagation carrier over a plain map, for trace context
 // carried inside protobuf messages (e.g. an assignment).
 type MapCarrier = propagation.MapCarrier
+
+// Drain flushes what the connection still has to send and waits, at most
+// timeout, for it to close (nats.Conn.Drain itself returns at once), so a
+// process does not exit or stop its embedded server under it.
+func Drain(nc *nats.Conn, timeout time.Duration) error {
+	if nc.IsClosed() {
+		return nil
+	}
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return fmt.Errorf("draining nats: %w", err)
+	}
+	select {
+	case <-closed:
+		return nil
+	case <-time.After(timeout):
+		nc.Close()
+		return fmt.Errorf("draining nats: not closed after %s", timeout)
+	}
+}

@@ -1,0 +1,107 @@
+// Package servicemain is the process plumbing every docbatch service binary
+// shares, so each cmd/<service>/main.go keeps only what is its own: the
+// common flags (listen, nats-url, log-level), the JSON logger, telemetry,
+// the NATS connection, and serving gRPC beside the service's own loop until
+// the context ends, then draining NATS and flushing traces.
+package servicemain
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	"github.com/docbatch/docbatch/services/platform/flagenv"
+	"github.com/docbatch/docbatch/services/platform/grpcserver"
+	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/telemetry"
+)
+
+// Flags are the settings every service binary has.
+type Flags struct {
+	Listen, NATSURL, LogLevel string
+}
+
+// Register binds the common flags; defaultListen differs per service.
+func (f *Flags) Register(fs *flag.FlagSet, defaultListen, listenUsage string) {
+	fs.StringVar(&f.Listen, "listen", defaultListen, listenUsage)
+	fs.StringVar(&f.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+	fs.StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// Process is a started service process.
+type Process struct {
+	Log         *slog.Logger
+	NATS        *nats.Conn
+	listen      string
+	shutdownTel func(context.Context) error
+}
+
+// Start sets up logging (configuration printed, secrets masked), telemetry
+// and the NATS connection for the service name ("scheduler", …). Call it
+// after flagenv.Parse, and Close when done.
+func Start(ctx context.Context, name string, fs *flag.FlagSet, f Flags, stderr io.Writer) (*Process, error) {
+	lvl, err := telemetry.ParseLevel(f.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	log := telemetry.NewLogger(stderr, name, lvl)
+	log.Info("starting", flagenv.Describe(fs)...)
+	shutdownTel, err := telemetry.Setup(ctx, "docbatch-"+name)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := natsbus.Dialer{URL: f.NATSURL, Log: log}.Connect("docbatch-" + name)
+	if err != nil {
+		_ = shutdownTel(context.Background())
+		return nil, err
+	}
+	return &Process{Log: log, NATS: nc, listen: f.Listen, shutdownTel: shutdownTel}, nil
+}
+
+// Close drains NATS and flushes telemetry, each with its own deadline (the
+// signal context is over by now).
+func (p *Process) Close() {
+	if err := natsbus.Drain(p.NATS, 5*time.Second); err != nil {
+		p.Log.Warn("closing nats", "err", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.shutdownTel(ctx); err != nil {
+		p.Log.Warn("flushing telemetry", "err", err)
+	}
+}
+
+// Service is what a binary runs beside its gRPC server.
+type Service interface {
+	HealthNames() []string
+	Run(ctx context.Context) error
+}
+
+// Serve runs the gRPC server (health, reflection, and what register adds)
+// and svc.Run until ctx ends or either fails, then stops both.
+func (p *Process) Serve(ctx context.Context, register func(grpc.ServiceRegistrar), svc Service) error {
+	lis, err := grpcserver.Listen(p.listen)
+	if err != nil {
+		return err
+	}
+	srv := grpcserver.New(p.Log)
+	if register != nil {
+		register(srv.GRPC)
+	}
+	srv.SetServing(svc.HealthNames()...)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, lis, 5*time.Second) })
+	g.Go(func() error { return svc.Run(gctx) })
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("serving: %w", err)
+	}
+	p.Log.Info("stopped")
+	return nil
+}
