@@ -358,14 +358,20 @@ func (se *Session) lookup(id string, epoch uint64) (*assign, error) {
 }
 
 // Complete records that a document's result is published at stream
-// sequence seq. The transition becomes visible once journaled.
-func (se *Session) Complete(id string, epoch, seq uint64) error {
+// sequence seq, after took (0 when unknown) of processing, which the cost
+// model learns from. The transition becomes visible once journaled.
+func (se *Session) Complete(id string, epoch, seq uint64, took time.Duration) error {
 	s := se.s
 	s.mu.Lock()
 	a, err := se.lookup(id, epoch)
 	if err != nil {
 		s.mu.Unlock()
 		return err
+	}
+	if took > 0 {
+		d := a.b.docs[a.d]
+		s.model.observe(d.spec.Path, d.spec.Size, took.Seconds())
+		s.modelDirty = true
 	}
 	a.done = true
 	s.release(a)

@@ -235,6 +235,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			for _, b := range s.order {
 				s.checkpointSync(b.rec)
 			}
+			s.saveModel()
 			s.mu.Unlock()
 			return nil
 		case <-tick.C:
@@ -248,10 +249,33 @@ func (s *Scheduler) Run(ctx context.Context) error {
 						s.checkpoint(b)
 					}
 				}
+				s.saveModel()
 			}
 			s.mu.Unlock()
 		}
 	}
+}
+
+// saveModel persists the cost model when it learned something. Caller
+// holds mu; a failure costs only what was learned since the last save.
+func (s *Scheduler) saveModel() {
+	if !s.modelDirty {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.store.SaveModel(ctx, s.model.snapshot()); err != nil {
+		s.log.Warn("saving cost model failed", "err", err)
+		return
+	}
+	s.modelDirty = false
+}
+
+// CostModel returns what the scheduler has learned, by format and size band.
+func (s *Scheduler) CostModel() map[string]Factor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.model.snapshot()
 }
 
 func (s *Scheduler) checkpointSync(rec Record) {

@@ -101,6 +101,8 @@ type Scheduler struct {
 	incarnation uint32
 	counter     uint32
 	lastAging   time.Time
+	model       costModel
+	modelDirty  bool
 	rng         *rand.Rand
 }
 
@@ -194,8 +196,13 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("taking incarnation: %w", err)
 	}
+	learned, err := s.store.LoadModel(ctx)
+	if err != nil {
+		return fmt.Errorf("loading cost model: %w", err)
+	}
 	s.mu.Lock()
 	s.incarnation = inc
+	s.model.restore(learned)
 	s.mu.Unlock()
 	var n int
 	err = s.store.Load(ctx, func(rec Record, docs []DocSpec, events []Event) error {
@@ -239,7 +246,7 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 		b.maxRetries = s.cfg.DefaultMaxRetries
 	}
 	for i := range specs {
-		b.docs[i] = &doc{spec: specs[i], state: DocPending, heapIdx: -1, est: estimateFor(specs[i].Path, specs[i].Size)}
+		b.docs[i] = &doc{spec: specs[i], state: DocPending, heapIdx: -1, est: s.model.estimate(specs[i].Path, specs[i].Size)}
 	}
 	b.ready.docs = b.docs
 	b.ready.policy = s.cfg.Policy

@@ -48,4 +48,8 @@ type Store interface {
 	// NextIncarnation returns a number larger than any earlier start's, so
 	// epochs handed out after a restart fence everything before it.
 	NextIncarnation(ctx context.Context) (uint32, error)
+	// SaveModel and LoadModel keep the learned cost model across restarts
+	// (LoadModel returns nil when none was saved).
+	SaveModel(ctx context.Context, model map[string]Factor) error
+	LoadModel(ctx context.Context) (map[string]Factor, error)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -123,7 +124,8 @@ func (d *DispatchServer) receive(stream schedulerv1.DispatchService_WorkServer, 
 			sess.Heartbeat(headroomFromPB(k.Heartbeat.GetHeadroom()))
 		case *schedulerv1.WorkRequest_Completed:
 			c := k.Completed
-			if err := sess.Complete(c.GetAssignmentId(), c.GetEpoch(), c.GetResultSeq()); err != nil {
+			took := time.Duration(c.GetDurationMs()) * time.Millisecond
+			if err := sess.Complete(c.GetAssignmentId(), c.GetEpoch(), c.GetResultSeq(), took); err != nil {
 				// A late report from a fenced assignment: its document runs
 				// elsewhere; consumers are idempotent, so nothing counts twice.
 				d.Log.Warn("completion rejected", "processor", sess.ProcessorID(), "assignment", c.GetAssignmentId(), "err", err)

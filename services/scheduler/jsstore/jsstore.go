@@ -26,6 +26,7 @@ const (
 	subjectPrefix = "docbatch.sched."
 	recordPrefix  = "batch."
 	incarnKey     = "incarnation"
+	modelKey      = "cost-model"
 	// chunkBytes keeps spec chunks well under the default max payload.
 	chunkBytes = 512 << 10
 	// maxGroup bounds how many journal events one commit carries.
@@ -329,6 +330,34 @@ func (s *Store) replay(ctx context.Context, id string) ([]scheduler.DocSpec, []s
 		left -= got
 	}
 	return docs, events, nil
+}
+
+// SaveModel stores the learned cost model.
+func (s *Store) SaveModel(ctx context.Context, m map[string]scheduler.Factor) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encoding cost model: %w", err)
+	}
+	if _, err := s.kv.Put(ctx, modelKey, data); err != nil {
+		return fmt.Errorf("saving cost model: %w", err)
+	}
+	return nil
+}
+
+// LoadModel reads the stored cost model; nil when none was saved.
+func (s *Store) LoadModel(ctx context.Context) (map[string]scheduler.Factor, error) {
+	e, err := s.kv.Get(ctx, modelKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading cost model: %w", err)
+	}
+	var m map[string]scheduler.Factor
+	if err := json.Unmarshal(e.Value(), &m); err != nil {
+		return nil, fmt.Errorf("decoding cost model: %w", err)
+	}
+	return m, nil
 }
 
 // NextIncarnation increments the stored counter with compare-and-set.

@@ -7,6 +7,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/docbatch/docbatch/services/scheduler"
@@ -19,6 +20,7 @@ type Store struct {
 	docs        map[string][]scheduler.DocSpec
 	events      map[string][]scheduler.Event
 	incarnation uint32
+	model       map[string]scheduler.Factor
 }
 
 // New returns an empty store.
@@ -64,6 +66,21 @@ func (s *Store) Load(_ context.Context, fn func(scheduler.Record, []scheduler.Do
 		}
 	}
 	return nil
+}
+
+// SaveModel keeps the cost model.
+func (s *Store) SaveModel(_ context.Context, m map[string]scheduler.Factor) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.model = maps.Clone(m)
+	return nil
+}
+
+// LoadModel returns the saved cost model, nil if none.
+func (s *Store) LoadModel(context.Context) (map[string]scheduler.Factor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.model), nil
 }
 
 // NextIncarnation counts starts.

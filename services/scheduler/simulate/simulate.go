@@ -232,7 +232,8 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 			now = ev.at
 		}
 		if ev.fail == 0 {
-			err = ev.sess.Complete(ev.a.ID, ev.a.Epoch, uint64(seq))
+			took := time.Duration(docs[byID[ev.a.DocumentID]].seconds * float64(time.Second))
+			err = ev.sess.Complete(ev.a.ID, ev.a.Epoch, uint64(seq), took)
 		} else {
 			err = ev.sess.Fail(ev.a.ID, ev.a.Epoch, ev.fail, "simulated failure", 0)
 		}
