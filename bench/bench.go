@@ -201,6 +201,11 @@ type fleet struct {
 	allOnce     sync.Once
 	// onFirst, when set, runs once when the first assignment arrives.
 	onFirst func()
+	// onAssign, when set, sees every assignment as it arrives; onSent sees
+	// it again once its Completed (with result sequence seq) was handed to
+	// the stream. The recovery benchmark tallies with them.
+	onAssign func(a *schedulerv1.Assignment)
+	onSent   func(a *schedulerv1.Assignment, seq uint64)
 }
 
 func newFleet(n int) *fleet {
@@ -305,11 +310,18 @@ func (f *fleet) process(ctx context.Context, c schedulerv1.DispatchServiceClient
 			if f.firstAssign.CompareAndSwap(0, time.Now().UnixNano()) && f.onFirst != nil {
 				f.onFirst()
 			}
+			if f.onAssign != nil {
+				f.onAssign(a)
+			}
 			f.record(a.GetDocumentId())
+			seq := f.seq.Add(1)
 			if err := send(&schedulerv1.WorkRequest{Kind: &schedulerv1.WorkRequest_Completed{Completed: &schedulerv1.Completed{
-				AssignmentId: a.GetAssignmentId(), Epoch: a.GetEpoch(), ResultSeq: f.seq.Add(1),
+				AssignmentId: a.GetAssignmentId(), Epoch: a.GetEpoch(), ResultSeq: seq,
 			}}}); err != nil {
 				return ended(ctx, id, err)
+			}
+			if f.onSent != nil {
+				f.onSent(a, seq)
 			}
 		case *schedulerv1.WorkResponse_Cancel:
 			f.cancels.Add(1)

@@ -26,6 +26,10 @@ const benchUsage = `Usage:
   docbatch bench scale [--docs 1000000] [--json]
       one batch submitted through the streaming API and completed; peak RSS of
       the scheduler, measured in a child process
+  docbatch bench recovery [--docs 10000] [--kills 10] [--seed 1] [--json]
+      kill -9 the scheduler child at --kills points of one batch, restarting it
+      on the same state each time; lost, double-counted and re-run documents,
+      and the time from restart to the first assignment
 `
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +44,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchDispatch(ctx, args[1:], stdout, stderr)
 	case "scale":
 		return benchScale(ctx, args[1:], stdout, stderr)
+	case "recovery":
+		return benchRecovery(ctx, args[1:], stdout, stderr)
 	case "scale-server":
 		// Hidden: the child that `bench scale` starts so that the
 		// scheduler's memory is measured alone.
@@ -116,6 +122,42 @@ func benchScale(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	res, err := bench.RunScale(ctx, o)
 	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	return res.WriteTable(stdout)
+}
+
+func benchRecovery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench recovery", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.RecoveryOptions
+	fs.IntVar(&o.Documents, "docs", 10_000, "documents in the batch")
+	fs.IntVar(&o.Kills, "kills", 10, "times the scheduler is killed with SIGKILL")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the kill points")
+	fs.IntVar(&o.Processors, "processors", 4, "no-op processors")
+	fs.IntVar(&o.Slots, "slots", 64, "slots per processor")
+	fs.DurationVar(&o.Window, "window", time.Second, "a re-run counts as in flight only if its earlier completion was sent at most this long before the kill")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := flagenv.Parse(fs, args); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this executable to run the scheduler child: %w", err)
+	}
+	o.ServerCommand = []string{exe, "bench", "scale-server"}
+	o.Stderr = stderr
+	res, err := bench.RunRecovery(ctx, o)
+	if err != nil {
+		if *asJSON {
+			_ = writeJSON(stdout, res)
+		} else {
+			_ = res.WriteTable(stdout)
+		}
 		return err
 	}
 	if *asJSON {

@@ -130,11 +130,10 @@ func (s *Scheduler) fence(p *proc, why string) {
 		delete(s.procs, p.id)
 	}
 	n := 0
+	// Reported assignments already left p.assigns (release); their journal
+	// callbacks settle them.
 	for id, a := range p.assigns {
 		delete(s.assignments, id)
-		if a.done {
-			continue // its journal write is under way; the callback settles it
-		}
 		d := a.b.docs[a.d]
 		if d.current == a {
 			s.unrun(a.b, a.d)
