@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 )
 
@@ -45,10 +46,16 @@ func main() {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
 	default:
-		fmt.Fprintln(os.Stderr, "docbatch:", err)
+		fmt.Fprintln(os.Stderr, "docbatch:", readable(err))
 		os.Exit(1)
 	}
 }
+
+var rpcPrefix = regexp.MustCompile(`rpc error: code = (\w+) desc = `)
+
+// readable shortens gRPC's "rpc error: code = X desc = " to "X: ", so a
+// person reads what went wrong first.
+func readable(err error) string { return rpcPrefix.ReplaceAllString(err.Error(), "$1: ") }
 
 // exitCode ends the program with a status after the command printed why.
 type exitCode int

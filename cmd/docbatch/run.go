@@ -79,6 +79,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	out := fs.String("out", "docbatch-report", "report folder")
 	batchID := fs.String("batch-id", "", "batch id (default: derived from DIR, so re-running resumes)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file once the report is written")
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
 	}
@@ -165,6 +166,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("writing report: %w", err)
 	}
 	printSummary(stdout, final, sum, *out)
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
