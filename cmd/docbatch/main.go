@@ -29,6 +29,7 @@ Usage:
   docbatch watch  [--server ADDR] BATCH               follow a batch until it ends
   docbatch cancel [--server ADDR] BATCH               cancel a batch
   docbatch bench NAME [--json]                        benchmarks (see docs/benchmarks.md)
+  docbatch eval extract [--json] DIR                  extraction accuracy against gold
 
 Run 'docbatch COMMAND -h' for a command's flags. Every flag can also be set
 by an environment variable DOCBATCH_<FLAG> (e.g. DOCBATCH_NATS_URL).
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cancelCmd(ctx, rest, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, rest, stdout, stderr)
+	case "eval":
+		return evalCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

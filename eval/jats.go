@@ -1,0 +1,386 @@
+package eval
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"strings"
+	"unicode"
+)
+
+// errNotJATS marks an XML file whose root is not <article>: it is skipped,
+// not scored.
+var errNotJATS = errors.New("not a JATS article")
+
+// The structs below read only what is scored, with encoding/xml's own
+// mapping, deliberately sharing nothing with the extract package's streaming
+// JATS reader: a bug there must show up as a lower score, not be reproduced
+// in the gold.
+type jatsArticle struct {
+	XMLName xml.Name
+	Meta    struct {
+		IDs []struct {
+			Type  string `xml:"pub-id-type,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"article-id"`
+		Title    xmlText `xml:"title-group>article-title"`
+		Contribs []struct {
+			Type   string      `xml:"contrib-type,attr"`
+			Name   *jatsName   `xml:"name"`
+			Alts   []jatsName  `xml:"name-alternatives>name"`
+			SName  *jatsString `xml:"string-name"`
+			Collab *xmlText    `xml:"collab"`
+		} `xml:"contrib-group>contrib"`
+		PubDates []struct {
+			PubType  string `xml:"pub-type,attr"`
+			DateType string `xml:"date-type,attr"`
+			Year     string `xml:"year"`
+		} `xml:"pub-date"`
+	} `xml:"front>article-meta"`
+	RefLists []jatsRefList `xml:"back>ref-list"`
+}
+
+type jatsRefList struct {
+	Refs  []jatsRef     `xml:"ref"`
+	Lists []jatsRefList `xml:"ref-list"`
+}
+
+type jatsRef struct {
+	Cits []jatsCitation `xml:",any"`
+	Alts struct {
+		Cits []jatsCitation `xml:",any"`
+	} `xml:"citation-alternatives"`
+}
+
+type jatsCitation struct {
+	XMLName xml.Name
+	// Members catches every child not named below in document order: the
+	// person-groups, and names and collaborations outside one (the authors
+	// of a mixed citation, or of an element citation without a group).
+	Members      []jatsMember `xml:",any"`
+	ArticleTitle xmlText      `xml:"article-title"`
+	ChapterTitle xmlText      `xml:"chapter-title"`
+	DataTitle    xmlText      `xml:"data-title"`
+	Source       xmlText      `xml:"source"`
+	Years        []string     `xml:"year"`
+	PubIDs       []struct {
+		Type  string `xml:"pub-id-type,attr"`
+		Value string `xml:",chardata"`
+	} `xml:"pub-id"`
+	ExtLinks []struct {
+		Type string `xml:"ext-link-type,attr"`
+		Href string `xml:"http://www.w3.org/1999/xlink href,attr"`
+		Text string `xml:",chardata"`
+	} `xml:"ext-link"`
+}
+
+// jatsMember is a child of a citation or person-group; only person-group,
+// name, string-name and collab are used, read whole so that inline markup
+// inside a collaboration's name keeps its words.
+type jatsMember struct {
+	XMLName              xml.Name
+	groupType            string       // person-group-type of a person-group
+	children             []jatsMember // of a person-group, in order
+	text, surname, given string
+}
+
+func (m *jatsMember) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	m.XMLName = start.Name
+	if start.Name.Local == "person-group" {
+		for _, a := range start.Attr {
+			if a.Name.Local == "person-group-type" {
+				m.groupType = a.Value
+			}
+		}
+		for {
+			tok, err := d.Token()
+			if err != nil {
+				return err
+			}
+			switch tok := tok.(type) {
+			case xml.StartElement:
+				var c jatsMember
+				if err := c.UnmarshalXML(d, tok); err != nil {
+					return err
+				}
+				m.children = append(m.children, c)
+			case xml.EndElement:
+				return nil
+			}
+		}
+	}
+	var text, surname, given strings.Builder
+	var stack []string
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch tok := tok.(type) {
+		case xml.CharData:
+			text.Write(tok)
+			for _, e := range stack {
+				switch e {
+				case "surname":
+					surname.Write(tok)
+				case "given-names":
+					given.Write(tok)
+				}
+			}
+		case xml.StartElement:
+			stack = append(stack, tok.Name.Local)
+		case xml.EndElement:
+			if len(stack) == 0 {
+				m.text, m.surname, m.given = collapse(text.String()), collapse(surname.String()), collapse(given.String())
+				return nil
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+// authors appends the authors this member names: a person-group of authors
+// (or of no stated type) gives its members; editors and translators none.
+func (m jatsMember) authors(to []Name) []Name {
+	if m.XMLName.Local == "person-group" {
+		if m.groupType != "" && m.groupType != "author" {
+			return to
+		}
+		for _, c := range m.children {
+			to = c.authors(to)
+		}
+		return to
+	}
+	if n, ok := m.author(); ok {
+		to = append(to, n)
+	}
+	return to
+}
+
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func (m jatsMember) author() (Name, bool) {
+	switch m.XMLName.Local {
+	case "name", "string-name":
+		if m.surname != "" {
+			return jatsName{Surname: xmlText(m.surname), Given: xmlText(m.given)}.name(), true
+		}
+		if m.text != "" {
+			return ParseName(m.text), true
+		}
+	case "collab":
+		if m.text != "" {
+			return ParseName(m.text), true
+		}
+	}
+	return Name{}, false
+}
+
+type jatsName struct {
+	Surname xmlText `xml:"surname"`
+	Given   xmlText `xml:"given-names"`
+}
+
+// name: a surname without given-names sometimes holds the whole printed
+// name ("FitzHarris G"); it is split like any printed name.
+func (n jatsName) name() Name {
+	if n.Given == "" {
+		return ParseName(string(n.Surname))
+	}
+	return Name{Given: string(n.Given), Family: string(n.Surname)}
+}
+
+type jatsString struct {
+	jatsName
+	Text string `xml:",chardata"`
+}
+
+func (s jatsString) name() Name {
+	if s.Surname != "" {
+		return s.jatsName.name()
+	}
+	return ParseName(s.Text)
+}
+
+// xmlText is an element's whole text, inline markup (<italic>, <sup>)
+// included.
+type xmlText string
+
+// A repeated element keeps its first occurrence, as a reader of the
+// document would (eLife has citations with a second, stray <article-title>).
+func (t *xmlText) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	if *t != "" {
+		return d.Skip()
+	}
+	var b strings.Builder
+	for depth := 0; ; {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch tok := tok.(type) {
+		case xml.CharData:
+			b.Write(tok)
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			if depth == 0 {
+				*t = xmlText(strings.Join(strings.Fields(b.String()), " "))
+				return nil
+			}
+			depth--
+		}
+	}
+}
+
+// ReadJATS reads the gold record of a JATS article independently of the
+// extract package.
+func ReadJATS(data []byte) (Record, error) {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	// Publisher files use HTML entity names (&nbsp;) their DTD defines.
+	dec.Strict = false
+	dec.Entity = xml.HTMLEntity
+	var a jatsArticle
+	if err := dec.Decode(&a); err != nil {
+		return Record{}, err
+	}
+	if a.XMLName.Local != "article" {
+		return Record{}, errNotJATS
+	}
+	r := Record{Title: string(a.Meta.Title)}
+	for _, id := range a.Meta.IDs {
+		if strings.EqualFold(id.Type, "doi") {
+			r.DOI = strings.TrimSpace(id.Value)
+			break
+		}
+	}
+	for _, c := range a.Meta.Contribs {
+		if c.Type != "" && c.Type != "author" {
+			continue // editors, reviewers
+		}
+		switch {
+		case c.Name != nil:
+			r.Authors = append(r.Authors, c.Name.name())
+		case len(c.Alts) > 0:
+			r.Authors = append(r.Authors, c.Alts[0].name())
+		case c.SName != nil:
+			r.Authors = append(r.Authors, c.SName.name())
+		case c.Collab != nil && *c.Collab != "":
+			r.Authors = append(r.Authors, ParseName(string(*c.Collab)))
+		}
+	}
+	r.Year = articleYear(a)
+	var walk func([]jatsRefList)
+	walk = func(ls []jatsRefList) {
+		for _, l := range ls {
+			for _, ref := range l.Refs {
+				if c := firstCitation(ref); c != nil {
+					r.References = append(r.References, c.ref())
+				}
+			}
+			walk(l.Lists)
+		}
+	}
+	walk(a.RefLists)
+	return r, nil
+}
+
+// articleYear: the publication date's year, preferring a dated publication
+// over the collection (issue) date, which can lie a year later.
+func articleYear(a jatsArticle) int {
+	best := 0
+	for _, d := range a.Meta.PubDates {
+		y := parseYear(d.Year)
+		if y == 0 {
+			continue
+		}
+		t := strings.ToLower(d.PubType + " " + d.DateType)
+		if !strings.Contains(t, "collection") && !strings.Contains(t, "issue") {
+			return y
+		}
+		if best == 0 {
+			best = y
+		}
+	}
+	return best
+}
+
+func firstCitation(ref jatsRef) *jatsCitation {
+	for _, cits := range [][]jatsCitation{ref.Cits, ref.Alts.Cits} {
+		for i := range cits {
+			switch cits[i].XMLName.Local {
+			case "element-citation", "mixed-citation", "citation", "nlm-citation":
+				return &cits[i]
+			}
+		}
+	}
+	return nil
+}
+
+func (c *jatsCitation) ref() Ref {
+	var r Ref
+	for _, m := range c.Members {
+		r.Authors = m.authors(r.Authors)
+	}
+	// The cited work's title; a book has only its source, which then is the
+	// title and there is no separate venue.
+	switch {
+	case c.ArticleTitle != "":
+		r.Title, r.Venue = string(c.ArticleTitle), string(c.Source)
+	case c.ChapterTitle != "":
+		r.Title, r.Venue = string(c.ChapterTitle), string(c.Source)
+	case c.DataTitle != "":
+		r.Title, r.Venue = string(c.DataTitle), string(c.Source)
+	default:
+		r.Title = string(c.Source)
+	}
+	for _, y := range c.Years {
+		if r.Year = parseYear(y); r.Year > 0 {
+			break
+		}
+	}
+	for _, id := range c.PubIDs {
+		// An untyped pub-id holding a DOI is one.
+		v := strings.TrimSpace(id.Value)
+		if strings.EqualFold(id.Type, "doi") || (id.Type == "" && strings.HasPrefix(v, "10.")) {
+			r.DOI = v
+			break
+		}
+	}
+	// Some publishers link the DOI instead of tagging it.
+	for _, l := range c.ExtLinks {
+		if r.DOI != "" {
+			break
+		}
+		switch {
+		case strings.EqualFold(l.Type, "doi"):
+			r.DOI = strings.TrimSpace(l.Text)
+		case strings.Contains(l.Href, "doi.org/10."):
+			r.DOI = l.Href[strings.Index(l.Href, "doi.org/")+len("doi.org/"):]
+		}
+	}
+	return r
+}
+
+// parseYear finds the first plausible four-digit year ("2012a" → 2012).
+func parseYear(s string) int {
+	rs := []rune(s)
+	for i := 0; i+4 <= len(rs); i++ {
+		if i > 0 && unicode.IsDigit(rs[i-1]) {
+			continue
+		}
+		y := 0
+		ok := true
+		for _, r := range rs[i : i+4] {
+			if r < '0' || r > '9' {
+				ok = false
+				break
+			}
+			y = y*10 + int(r-'0')
+		}
+		if ok && (i+4 == len(rs) || !unicode.IsDigit(rs[i+4])) && y >= 1000 && y <= 2999 {
+			return y
+		}
+	}
+	return 0
+}
