@@ -59,6 +59,32 @@ const (
 
 // remoteRoot is a document root that does not exist on disk, under dir (a
 // temporary folder the benchmark owns, so it cannot appear by accident).
+// Fleet is the batch and the no-op processors every benchmark runs.
+type Fleet struct {
+	Documents  int
+	Processors int
+	Slots      int
+	// Timeout bounds a run.
+	Timeout time.Duration
+}
+
+// fill sets what is unset: the benchmark's own batch size and time limit,
+// and 4 processors of 64 slots.
+func (f *Fleet) fill(docs int, timeout time.Duration) {
+	if f.Documents <= 0 {
+		f.Documents = docs
+	}
+	if f.Processors <= 0 {
+		f.Processors = 4
+	}
+	if f.Slots <= 0 {
+		f.Slots = 64
+	}
+	if f.Timeout <= 0 {
+		f.Timeout = timeout
+	}
+}
+
 func remoteRoot(dir string) string { return filepath.Join(dir, "remote-volume") }
 
 // docID and docPath name document i. Paths are spread over folders of 1000

@@ -23,7 +23,7 @@ func TestDispatchSmall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const n = 2000
-	res, err := RunDispatch(ctx, DispatchOptions{Documents: n, Processors: 3, Slots: 16, Timeout: 30 * time.Second, TempDir: t.TempDir()})
+	res, err := RunDispatch(ctx, DispatchOptions{Fleet: Fleet{Documents: n, Processors: 3, Slots: 16, Timeout: 30 * time.Second}, TempDir: t.TempDir()})
 	require.NoError(t, err)
 	m := keys(t, res)
 	for _, k := range []string{"assignments_per_sec", "us_per_assignment", "us_per_assignment_no_journal", "documents", "processors", "slots"} {
@@ -42,7 +42,7 @@ func TestScaleSmallInProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const n = 5000
-	res, err := RunScale(ctx, ScaleOptions{Documents: n, Processors: 2, Slots: 32, Timeout: 30 * time.Second, TempDir: t.TempDir()})
+	res, err := RunScale(ctx, ScaleOptions{Fleet: Fleet{Documents: n, Processors: 2, Slots: 32, Timeout: 30 * time.Second}, TempDir: t.TempDir()})
 	require.NoError(t, err)
 	m := keys(t, res)
 	for _, k := range []string{"documents", "peak_rss_bytes", "seconds", "submit_seconds"} {

@@ -13,13 +13,9 @@ import (
 
 // DispatchOptions configure `docbatch bench dispatch`.
 type DispatchOptions struct {
-	Documents  int
-	Processors int
-	Slots      int
+	Fleet // Timeout bounds each of the two runs.
 	// SyncAlways fsyncs every JetStream write (off is the product default).
 	SyncAlways bool
-	// Timeout bounds each of the two runs.
-	Timeout time.Duration
 	// Profile, when set, is started at the first assignment of the journal
 	// run and stopped when that run ends (runtime/pprof.StartCPUProfile and
 	// StopCPUProfile, passed in so that this package writes no files).
@@ -61,18 +57,7 @@ type DispatchResult struct {
 }
 
 func (o *DispatchOptions) defaults() {
-	if o.Documents <= 0 {
-		o.Documents = 200_000
-	}
-	if o.Processors <= 0 {
-		o.Processors = 4
-	}
-	if o.Slots <= 0 {
-		o.Slots = 64
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Minute
-	}
+	o.fill(200_000, 5*time.Minute)
 }
 
 // RunDispatch measures assignments completed per second end to end, first

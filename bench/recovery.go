@@ -27,17 +27,14 @@ import (
 
 // RecoveryOptions configure `docbatch bench recovery`.
 type RecoveryOptions struct {
-	Documents  int
-	Kills      int
-	Seed       uint64
-	Processors int
-	Slots      int
+	Fleet
+	Kills int
+	Seed  uint64
 	// Window bounds "in flight at a kill": a document run again after a
 	// kill counts as in flight only if its earlier Completed was sent at
 	// most Window before that kill (and the scheduler had not shown it
 	// DONE). A healthy journal acknowledges within milliseconds.
-	Window  time.Duration
-	Timeout time.Duration
+	Window time.Duration
 	// ServerCommand is the argv of a process that serves the scheduler
 	// (`docbatch bench scale-server`); --listen, --state and --root are
 	// appended. Required: the benchmark kill -9s it.
@@ -49,23 +46,12 @@ type RecoveryOptions struct {
 }
 
 func (o *RecoveryOptions) defaults() {
-	if o.Documents <= 0 {
-		o.Documents = 10_000
-	}
+	o.fill(10_000, 10*time.Minute)
 	if o.Kills < 0 {
 		o.Kills = 0
 	}
-	if o.Processors <= 0 {
-		o.Processors = 4
-	}
-	if o.Slots <= 0 {
-		o.Slots = 64
-	}
 	if o.Window <= 0 {
 		o.Window = time.Second
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Minute
 	}
 	if o.Stderr == nil {
 		o.Stderr = io.Discard

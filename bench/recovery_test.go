@@ -36,7 +36,7 @@ func TestRecoverySmall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const n = 1000
-	res, err := RunRecovery(ctx, RecoveryOptions{Documents: n, Kills: 2, Seed: 7, Processors: 2, Slots: 16, Timeout: 45 * time.Second,
+	res, err := RunRecovery(ctx, RecoveryOptions{Fleet: Fleet{Documents: n, Processors: 2, Slots: 16, Timeout: 45 * time.Second}, Kills: 2, Seed: 7,
 		ServerCommand: []string{os.Args[0]}, ServerEnv: []string{childEnv + "=scale-server"}, Stderr: os.Stderr, TempDir: t.TempDir()})
 	t.Logf("%+v", res)
 	require.NoError(t, err)

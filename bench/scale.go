@@ -20,11 +20,8 @@ import (
 
 // ScaleOptions configure `docbatch bench scale`.
 type ScaleOptions struct {
-	Documents  int
-	Processors int
-	Slots      int
+	Fleet
 	SyncAlways bool
-	Timeout    time.Duration
 	// ServerCommand, when set, is the argv of a process that serves the
 	// scheduler (`docbatch bench scale-server`); --listen, --state and
 	// --root are appended. Running it as a child is what lets its peak RSS
@@ -58,18 +55,7 @@ type ScaleResult struct {
 }
 
 func (o *ScaleOptions) defaults() {
-	if o.Documents <= 0 {
-		o.Documents = 1_000_000
-	}
-	if o.Processors <= 0 {
-		o.Processors = 4
-	}
-	if o.Slots <= 0 {
-		o.Slots = 64
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 15 * time.Minute
-	}
+	o.fill(1_000_000, 15*time.Minute)
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}

@@ -68,11 +68,8 @@ func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("bench dispatch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o bench.DispatchOptions
-	fs.IntVar(&o.Documents, "docs", 200_000, "documents in the batch")
-	fs.IntVar(&o.Processors, "processors", 4, "no-op processors")
-	fs.IntVar(&o.Slots, "slots", 64, "slots per processor")
+	fleetFlags(fs, &o.Fleet, 200_000, 5*time.Minute)
 	fs.BoolVar(&o.SyncAlways, "sync-always", false, "fsync every JetStream write (sync_interval: always)")
-	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on a run after this long")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the journal run's measured window to FILE")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := flagenv.Parse(fs, args); err != nil {
@@ -101,11 +98,8 @@ func benchScale(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("bench scale", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o bench.ScaleOptions
-	fs.IntVar(&o.Documents, "docs", 1_000_000, "documents in the batch")
-	fs.IntVar(&o.Processors, "processors", 4, "no-op processors")
-	fs.IntVar(&o.Slots, "slots", 64, "slots per processor")
+	fleetFlags(fs, &o.Fleet, 1_000_000, 15*time.Minute)
 	fs.BoolVar(&o.SyncAlways, "sync-always", false, "fsync every JetStream write (sync_interval: always)")
-	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up after this long")
 	inProcess := fs.Bool("in-process", false, "run the scheduler in this process (peak RSS is then the whole process's)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := flagenv.Parse(fs, args); err != nil {
@@ -134,13 +128,10 @@ func benchRecovery(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("bench recovery", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o bench.RecoveryOptions
-	fs.IntVar(&o.Documents, "docs", 10_000, "documents in the batch")
+	fleetFlags(fs, &o.Fleet, 10_000, 10*time.Minute)
 	fs.IntVar(&o.Kills, "kills", 10, "times the scheduler is killed with SIGKILL")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the kill points")
-	fs.IntVar(&o.Processors, "processors", 4, "no-op processors")
-	fs.IntVar(&o.Slots, "slots", 64, "slots per processor")
 	fs.DurationVar(&o.Window, "window", time.Second, "a re-run counts as in flight only if its earlier completion was sent at most this long before the kill")
-	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
@@ -208,6 +199,15 @@ func benchSched(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%-12s %8.3f %8.3f %8.3f\n\nmakespan saved against FIFO on workloads with dependencies: %.1f%%\n",
 		"all", res.MakespanRatio, res.FIFOMakespanRatio, res.SeedMakespanRatio, 100*res.DAGImprovementVsFIFO)
 	return nil
+}
+
+// fleetFlags binds the batch size and the no-op processors every
+// benchmark takes.
+func fleetFlags(fs *flag.FlagSet, f *bench.Fleet, docs int, timeout time.Duration) {
+	fs.IntVar(&f.Documents, "docs", docs, "documents in the batch")
+	fs.IntVar(&f.Processors, "processors", 4, "no-op processors")
+	fs.IntVar(&f.Slots, "slots", 64, "slots per processor")
+	fs.DurationVar(&f.Timeout, "timeout", timeout, "give up on a run after this long")
 }
 
 func writeJSON(w io.Writer, v any) error {
