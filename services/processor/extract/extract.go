@@ -77,6 +77,11 @@ func extractFormat(ctx context.Context, f Format, data []byte, opts Options) (*D
 		}
 		doc.Pages = len(pages)
 		err = parsePlain(ctx, joinPages(pages), doc)
+		if err == nil && doc.DOI == "" && len(pages) > 0 {
+			// The article's DOI is often only in the running header or
+			// footer, which joinPages drops.
+			doc.DOI = findDOI(joinDOIBreaks(normalizeText(pages[0])))
+		}
 	default:
 		return nil, fmt.Errorf("%w: content is neither PDF, XML (JATS/TEI), HTML, Markdown nor text", ErrUnsupportedFormat)
 	}

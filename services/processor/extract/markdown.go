@@ -191,6 +191,9 @@ func parseMarkdown(ctx context.Context, raw string, doc *Document) error {
 			doc.Year = parseYear(m[1] + m[2])
 		}
 	}
+	if doc.Year == 0 {
+		doc.Year = citeLineYear(header)
+	}
 	for _, s := range doc.Sections {
 		h := strings.ToLower(s.Heading)
 		switch {

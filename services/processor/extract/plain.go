@@ -18,7 +18,13 @@ var (
 	pageNumRe   = regexp.MustCompile(`(?i)^(?:page\s*)?\d{1,5}(?:\s*(?:of|/)\s*\d{1,5})?$`)
 	markerRe    = regexp.MustCompile(`[\d*†‡§¶#∗✉⁎]+|\([a-z0-9]\)`)
 	endRefsRe   = regexp.MustCompile(`(?i)^\s*(?:appendix|supplementa(?:ry|l)|figure legends|figures|tables?\s*$|supporting information)`)
-	copyYearRe  = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(\d{4})|(?:published|available online|issued)[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
+	// Affiliation markers written as Markdown/Pandoc superscripts
+	// ("Smith^1,2^") or HTML ("Smith<sup>a</sup>").
+	supMarkerRe = regexp.MustCompile(`(?i)\^[^^\s]{1,12}\^|<sup>[^<]{0,20}</sup>`)
+	// A citation line in the header: "Journal of X, 2020, 62(1):1064-1092",
+	// "J. X. 2020;62:1-9". The year is followed by a volume.
+	citeLineYearRe = regexp.MustCompile(`(?m)^[*_ ]*\p{L}[^\n]{1,200}?[,.]\s*((?:18|19|20)\d\d)\s*[,;]\s*(?:vol\.?\s*)?\d{1,5}\s*(?:\(|:|,|$)`)
+	copyYearRe     = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(\d{4})|(?:published|available online|issued)[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
 )
 
 type textLine struct {
@@ -48,7 +54,7 @@ func splitLines(text string) []textLine {
 // appears in tables of contents and body text).
 func parsePlain(ctx context.Context, raw string, doc *Document) error {
 	poll := &poller{ctx: ctx}
-	text := normalizeText(raw)
+	text := joinDOIBreaks(normalizeText(raw))
 	doc.Text = text
 	lines := splitLines(text)
 
@@ -141,6 +147,9 @@ func parsePlain(ctx context.Context, raw string, doc *Document) error {
 		}
 	}
 	if doc.Year == 0 {
+		doc.Year = citeLineYear(headerText)
+	}
+	if doc.Year == 0 {
 		var hb strings.Builder
 		for _, l := range header {
 			hb.WriteString(l.text)
@@ -198,6 +207,7 @@ func parseHeader(header []textLine, doc *Document) {
 // splitNameList splits an author line on commas, semicolons and "and",
 // after removing affiliation markers (digits, *, †, ...).
 func splitNameList(t string) []string {
+	t = supMarkerRe.ReplaceAllString(t, " ")
 	t = markerRe.ReplaceAllString(t, " ")
 	t = strings.NewReplacer(" & ", ",", " and ", ",", ";", ",", "·", ",", "•", ",").Replace(t)
 	var out []string
@@ -399,4 +409,13 @@ func edgeLines(ls []string, n int) []int {
 		}
 	}
 	return idx
+}
+
+// citeLineYear returns the year of a header citation line ("Journal of X,
+// 2020, 62(1):1064-1092"), or 0.
+func citeLineYear(header string) int {
+	if m := citeLineYearRe.FindStringSubmatch(header); m != nil {
+		return parseYear(m[1])
+	}
+	return 0
 }

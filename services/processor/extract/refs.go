@@ -23,6 +23,7 @@ var (
 	bareYearSegRe = regexp.MustCompile(`^\(?((?:1[5-9]|20)\d\d)[a-z]?\)?$`)
 	volIssRe      = regexp.MustCompile(`\b(\d{1,5})\s*\(\s*([^()]{1,20})\s*\)(?:\s*[:,]\s*(?:pp?\.?\s*)?([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?))?`)
 	volPagesRe    = regexp.MustCompile(`\b(\d{1,5})\s*:\s*(?:pp?\.?\s*)?([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)\b`)
+	spaceVolRe    = regexp.MustCompile(`(?:^|[\s.])(\d{1,5})\s*,\s*((?:[A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?))\b`)
 	volWordRe     = regexp.MustCompile(`(?i)\b(?:vol(?:ume)?\.?)\s*(\d+)`)
 	pagesWordRe   = regexp.MustCompile(`(?i)\b(?:pp?\.|pages)\s*([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)`)
 	commaVolRe    = regexp.MustCompile(`,\s*(\d{1,5})\s*,\s*([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)\b`)
@@ -30,7 +31,9 @@ var (
 	edsRe         = regexp.MustCompile(`(?i)\(\s*eds?\.?\s*\)|\beds?\.$`)
 	initialsRe    = regexp.MustCompile(`^(?:\p{Lu}\.?\s?-?\s?){1,4}$`)
 	vancNameRe    = regexp.MustCompile(`^(\p{Lu}[\p{L}'’\-]+(?:\s+\p{L}[\p{L}'’\-]+)*)\s+(\p{Lu}{1,3})$`)
-	inPrefixRe    = regexp.MustCompile(`(?i)^in:?\s+`)
+	// "[cited 2024 Apr 14]", "accessed 3 May 2021": a year that is not the publication's.
+	accessDateRe = regexp.MustCompile(`(?i)\b(?:cited|accessed|retrieved|viewed|updated|downloaded)\b[^\])\d]{0,15}(?:\d{1,2}[^\])\d]{1,12})?$`)
+	inPrefixRe   = regexp.MustCompile(`(?i)^in:?\s+`)
 )
 
 // maxRefLen bounds the work on one reference string; real ones are < 1 KB.
@@ -84,6 +87,8 @@ func ParseReference(raw string) Reference {
 		if len(segs) > 0 {
 			title, rest = segs[0], strings.Join(segs[1:], ". ")
 		}
+	} else if a, t, r, ok := splitLeadingAuthors(s); ok {
+		authors, title, rest = a, t, r
 	} else {
 		segs := splitSegments(s, true)
 		if len(segs) >= 2 && looksLikeAuthors(segs[0]) {
@@ -106,9 +111,149 @@ func ParseReference(raw string) Reference {
 	ref.Title = strings.Trim(title, " .,;:\"'“”‘’")
 	parseVenue(rest, &ref)
 	if ref.Year == 0 {
-		ref.Year = parseYear(s)
+		if m := refYearIndex(s); m != nil {
+			ref.Year = atoi(s[m[2]:m[3]])
+		}
 	}
 	return ref
+}
+
+var (
+	// Building blocks of a leading author list: a surname ("Smith",
+	// "O'Neil", "van der Berg", "Wynne-Jones") and initials ("F.", "J. A.",
+	// "M.M.", "J.-P.").
+	refSurname  = `(?:(?:van|von|de|der|den|da|di|du|del|dos|la|le|ten|ter)\s+)*\p{Lu}[\p{L}'’]+(?:[ -]\p{Lu}[\p{L}'’]+)?`
+	refInitials = `(?:\p{Lu}\.\s?-?){1,4}`
+	// "Surname, I.[, Surname, I.]*[,] [&|and] Surname, I." followed by the title.
+	surnameFirstRe = regexp.MustCompile(`^(` + refSurname + `,\s*` + refInitials + `(?:,\s*` + refSurname + `,\s*` + refInitials + `)*(?:,?\s*(?:&|and)\s+` + refSurname + `,\s*` + refInitials + `)?)\s*`)
+	// "I. Surname[, I.I. Surname]*[,] [and I. Surname]," followed by the title.
+	initialsFirstRe = regexp.MustCompile(`^(` + refInitials + `\s?` + refSurname + `(?:,\s*` + refInitials + `\s?` + refSurname + `)*(?:,?\s*(?:&|and)\s+` + refInitials + `\s?` + refSurname + `)?),\s+`)
+	surnameStartRe  = regexp.MustCompile(`^` + refSurname + `,\s*` + refInitials)
+	initialStartRe  = regexp.MustCompile(`^` + refInitials + `\s?` + refSurname + `\b`)
+	// The author list goes on past what the patterns took.
+	listGoesOnRe = regexp.MustCompile(`^(?:&|and\b|et\.? al\b|\p{Lu}\.)`)
+	// Where the venue's volume or year begins after "Title, Venue".
+	venueNumRe = regexp.MustCompile(`\s\(?\d`)
+)
+
+// splitLeadingAuthors recognises a reference that opens with a list of
+// "Surname, I." or "I. Surname," names whose end the sentence splitter
+// cannot see ("Xia, F. Qos challenges…", "S. Sanaye, M.M. Ghafurian,
+// Applying relative…, Energy Build. 86 (2015) 91–104"). It returns the
+// author list, the title and the rest (venue, volume, pages).
+func splitLeadingAuthors(s string) (authors, title, rest string, ok bool) {
+	if m := surnameFirstRe.FindStringSubmatchIndex(s); m != nil {
+		after := s[m[1]:]
+		if after == "" || surnameStartRe.MatchString(after) || listGoesOnRe.MatchString(after) || !startsTitle(after) {
+			return "", "", "", false
+		}
+		segs := splitSegments(after, false)
+		if len(segs) == 0 {
+			return "", "", "", false
+		}
+		return s[m[2]:m[3]], segs[0], strings.Join(segs[1:], ". "), true
+	}
+	if m := initialsFirstRe.FindStringSubmatchIndex(s); m != nil {
+		after := s[m[1]:]
+		if after == "" || initialStartRe.MatchString(after) || listGoesOnRe.MatchString(after) || !startsTitle(after) {
+			return "", "", "", false
+		}
+		// "Title, Venue 86 (2015) 91–104": the title ends at the last comma
+		// before the venue's numbers.
+		body := after
+		if loc := venueNumRe.FindStringIndex(after); loc != nil {
+			body = after[:loc[0]]
+		}
+		if i := strings.LastIndex(body, ", "); i > 0 {
+			return s[m[2]:m[3]], after[:i], after[i+2:], true
+		}
+		segs := splitSegments(after, false)
+		if len(segs) == 0 {
+			return "", "", "", false
+		}
+		return s[m[2]:m[3]], segs[0], strings.Join(segs[1:], ". "), true
+	}
+	return "", "", "", false
+}
+
+// startsTitle: a title begins with a letter, digit or quote, not with a
+// year or punctuation.
+func startsTitle(s string) bool {
+	r := firstRune(s)
+	if len(s) >= 4 && isYear(s[:4]) {
+		return false
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("\"“‘'", r)
+}
+
+// endsPageRange: the text before a number ends in "443-", so the number is
+// the end of a page range ("443-455 (2018)"), not a volume.
+func endsPageRange(before string) bool {
+	t := strings.TrimRight(before, " ")
+	for _, d := range []string{"-", "–", "—"} {
+		if strings.HasSuffix(t, d) {
+			t = strings.TrimRight(strings.TrimSuffix(t, d), " ")
+			return t != "" && t[len(t)-1] >= '0' && t[len(t)-1] <= '9'
+		}
+	}
+	return false
+}
+
+// blank replaces s[i:j] with spaces, keeping offsets.
+func blank(s string, i, j int) string {
+	return s[:i] + strings.Repeat(" ", j-i) + s[j:]
+}
+
+// refYearIndex finds the publication year in a reference fragment: a
+// 4-digit year 1800–2100 that is not part of a page range or a
+// "volume(issue):pages" group, nor an access date ("[cited 2024 Apr 14]"). A year in parentheses wins, then the last
+// one. It returns the submatch index like FindStringSubmatchIndex, or nil.
+func refYearIndex(s string) []int {
+	var best []int
+	bestParen := false
+	for _, m := range yearRe.FindAllStringSubmatchIndex(s, -1) {
+		y := atoi(s[m[2]:m[3]])
+		if y < 1800 || y > 2100 || inNumberGroup(s, m[2], m[3]) || accessDateRe.MatchString(s[max(0, m[2]-24):m[2]]) {
+			continue
+		}
+		paren := m[2] > 0 && s[m[2]-1] == '(' && m[3] < len(s) && strings.ContainsRune(")abcdefghijklmnopqrstuvwxyz,", rune(s[m[3]]))
+		if best == nil || paren || !bestParen {
+			best, bestParen = m, paren
+		}
+	}
+	return best
+}
+
+// inNumberGroup reports whether the number s[i:j] belongs to a page range
+// ("1836-1855", "12–1836") or a volume/pages group ("36(11):1836",
+// "1995(3)", "12:1836").
+func inNumberGroup(s string, i, j int) bool {
+	before := strings.TrimRight(s[:i], " ")
+	after := strings.TrimLeft(s[j:], " ")
+	dash := func(t string, suffix bool) bool {
+		for _, d := range []string{"-", "–", "—"} {
+			if suffix && strings.HasSuffix(t, d) || !suffix && strings.HasPrefix(t, d) {
+				return true
+			}
+		}
+		return false
+	}
+	if dash(after, false) {
+		rest := strings.TrimLeft(strings.TrimLeft(strings.TrimLeft(after, "-"), "–—"), " ")
+		if rest != "" && unicode.IsDigit(firstRune(rest)) {
+			return true
+		}
+	}
+	if dash(before, true) {
+		b := strings.TrimRight(strings.TrimRight(strings.TrimRight(before, "-"), "–—"), " ")
+		if b != "" && unicode.IsDigit(rune(b[len(b)-1])) {
+			return true
+		}
+	}
+	if strings.HasSuffix(before, ":") || strings.HasPrefix(s[j:], "(") {
+		return true
+	}
+	return false
 }
 
 // parseVenue reads year, volume and pages from the part after the title;
@@ -132,18 +277,26 @@ func parseVenue(rest string, ref *Reference) {
 		mark(m[0])
 		work = work[:m[0]] + strings.Repeat(" ", m[1]-m[0]) + work[m[1]:]
 	}
-	if m := volIssRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) {
+	if m := volIssRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) && !endsPageRange(work[:m[2]]) {
 		ref.Volume = work[m[2]:m[3]]
 		if m[6] >= 0 {
 			ref.Pages = normPages(work[m[6]:m[7]])
 		}
 		mark(m[0])
+		work = blank(work, m[0], m[1])
 	} else if m := volPagesRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) {
 		ref.Volume, ref.Pages = work[m[2]:m[3]], normPages(work[m[4]:m[5]])
 		mark(m[0])
+		work = blank(work, m[0], m[1])
 	} else if m := commaVolRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) {
 		ref.Volume, ref.Pages = work[m[2]:m[3]], normPages(work[m[4]:m[5]])
 		mark(m[0])
+		work = blank(work, m[0], m[1])
+	} else if m := spaceVolRe.FindStringSubmatchIndex(work); m != nil && !isYear(work[m[2]:m[3]]) {
+		// "Sci. Rep. 12, 1", "Environ. Int. 120, 443-455"
+		ref.Volume, ref.Pages = work[m[2]:m[3]], normPages(work[m[4]:m[5]])
+		mark(m[2])
+		work = blank(work, m[2], m[1])
 	}
 	if m := volWordRe.FindStringSubmatchIndex(work); m != nil {
 		if ref.Volume == "" {
@@ -157,7 +310,7 @@ func parseVenue(rest string, ref *Reference) {
 		}
 		mark(m[0])
 	}
-	if m := yearRe.FindStringSubmatchIndex(work); m != nil {
+	if m := refYearIndex(work); m != nil {
 		if ref.Year == 0 {
 			ref.Year = atoi(work[m[2]:m[3]])
 		}
@@ -209,7 +362,7 @@ func splitSegments(s string, authors bool) []string {
 			break
 		}
 		r, _ := utf8.DecodeRuneInString(s[j:])
-		if !(unicode.IsUpper(r) || unicode.IsDigit(r) || strings.ContainsRune("\"“‘'([", r)) {
+		if !(unicode.IsUpper(r) || unicode.IsDigit(r) || strings.ContainsRune("\"“‘'([", r) || camelWord(s[j:])) {
 			continue
 		}
 		if c == '.' {
@@ -236,6 +389,28 @@ func splitSegments(s string, authors bool) []string {
 		segs = append(segs, seg)
 	}
 	return segs
+}
+
+// camelWord: the text starts with a word in lower camel case ("eLife",
+// "iScience", "mBio"), which can open a sentence in a reference.
+func camelWord(s string) bool {
+	end := strings.IndexAny(s, " ,.;:")
+	if end < 0 {
+		end = len(s)
+	}
+	w := s[:end]
+	if !unicode.IsLower(firstRune(w)) {
+		return false
+	}
+	for _, r := range w {
+		if unicode.IsUpper(r) {
+			return true
+		}
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return false
 }
 
 func firstRune(s string) rune {
@@ -268,7 +443,15 @@ func isAbbrev(tok string) bool { return abbrevs[strings.TrimRight(tok, ".,")] &&
 var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "la": true, "le": true,
 	"du": true, "da": true, "di": true, "del": true, "dos": true, "y": true, "and": true, "&": true, "et": true, "al": true, "al.": true, "ten": true, "ter": true}
 
-func isParticle(s string) bool { return particles[strings.ToLower(strings.Trim(s, ",."))] }
+// isParticle: "van", "de", "y", ... An upper-case single letter ("Y",
+// "Y.") is an initial, not the Spanish "y".
+func isParticle(s string) bool {
+	t := strings.Trim(s, ",.")
+	if utf8.RuneCountInString(t) == 1 && unicode.IsUpper(firstRune(t)) {
+		return false
+	}
+	return particles[strings.ToLower(t)]
+}
 
 // looksLikeAuthors: mostly capitalised words or initials, with commas,
 // "and"/"&" or initials, and not too long.

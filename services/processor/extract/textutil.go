@@ -17,8 +17,9 @@ var (
 	doiRe  = regexp.MustCompile(`(?i)\b10\.\d{4,9}/[^\s"<>\x{201c}\x{201d}]+`)
 	yearRe = regexp.MustCompile(`\b(1[5-9]\d\d|20\d\d)[a-z]?\b`)
 	// hyphenBreakRe joins "exam-\nple": a lower-case word broken at a line end.
-	hyphenBreakRe = regexp.MustCompile(`(\p{Ll})[-\x{00AD}\x{2010}]\s*\n\s*(\p{Ll})`)
-	orcidRe       = regexp.MustCompile(`\d{4}-\d{4}-\d{4}-\d{3}[\dX]`)
+	hyphenBreakRe     = regexp.MustCompile(`(\p{Ll})[-\x{00AD}\x{2010}]\s*\n\s*(\p{Ll})`)
+	softHyphenBreakRe = regexp.MustCompile(`(\p{L})\x{FFFE}[ \t]*\n\s*(\p{Ll})`)
+	orcidRe           = regexp.MustCompile(`\d{4}-\d{4}-\d{4}-\d{3}[\dX]`)
 )
 
 // cleanDOI trims punctuation that ends the sentence around a DOI, and
@@ -35,6 +36,89 @@ func cleanDOI(s string) string {
 		s = t
 	}
 	return s
+}
+
+var (
+	// doiContRe: the start of the next line continuing a DOI that ended in
+	// ".", "/" or "-" ("10.1371/journal." + "pone.0323994"): DOI characters
+	// with at least one digit, not a bare list number ("42.").
+	doiContRe = regexp.MustCompile(`^[\p{L}\d][\p{L}\d._;()/:-]*`)
+	// doiSepContRe: a next line that itself starts with the separator
+	// ("10.1080/00306525" + ".2002.11446745").
+	doiSepContRe  = regexp.MustCompile(`^[./-][\p{L}\d][\p{L}\d._;()/:-]*`)
+	bareNumberRe  = regexp.MustCompile(`^\d{1,4}[.)]?$`)
+	gluedLetterRe = regexp.MustCompile(`\d{4,}(\p{Lu})[.,;]*$`)
+)
+
+// joinDOIBreaks rejoins DOIs that a line break split: a DOI ending at a line
+// end in ".", "/" or "-" followed by a line starting with DOI characters, or
+// a DOI followed by a line starting with ".", "/" or "-" and DOI
+// characters. A lone capital glued after the digits of the continuation
+// (a neighbouring column's letter) is dropped.
+func joinDOIBreaks(s string) string {
+	if !strings.Contains(s, "10.") || !strings.Contains(s, "\n") {
+		return s
+	}
+	locs := doiRe.FindAllStringIndex(s, -1)
+	if locs == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, l := range locs {
+		if l[0] < last {
+			continue
+		}
+		end := l[1]
+		j := end
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		if j >= len(s) || s[j] != '\n' {
+			continue
+		}
+		k := j + 1
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		next := s[k:]
+		doi := s[l[0]:end]
+		var cont string
+		switch c := doi[len(doi)-1]; {
+		case c == '.' || c == '/' || c == '-':
+			cont = doiContRe.FindString(next)
+			if cont == "" || bareNumberRe.MatchString(cont) || !strings.ContainsAny(cont, "0123456789") {
+				continue
+			}
+		case isDOIAlnum(c):
+			cont = doiSepContRe.FindString(next)
+			if cont == "" || !strings.ContainsAny(cont, "0123456789") {
+				continue
+			}
+		default:
+			continue
+		}
+		trimmed := cleanDOI(cont)
+		if m := gluedLetterRe.FindStringSubmatchIndex(trimmed); m != nil {
+			trimmed = trimmed[:m[2]]
+		}
+		b.WriteString(s[last:end])
+		b.WriteString(trimmed)
+		// Keep the rest of the continuation line on a line of its own.
+		last = k + len(trimmed)
+		if last < len(s) && s[last] != '\n' {
+			b.WriteByte('\n')
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isDOIAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // findDOI returns the first DOI in s, cleaned, or "".
@@ -76,6 +160,13 @@ func dehyphenate(s string) string {
 			}
 		}
 		s = b.String()
+	}
+	if strings.Contains(s, "\uFFFE") {
+		// PDFium's other soft-hyphen mark, if an engine left it in: before
+		// a line break and a lower-case continuation it joins the halves,
+		// elsewhere it is a hyphen.
+		s = softHyphenBreakRe.ReplaceAllString(s, "$1$2")
+		s = strings.ReplaceAll(s, "\uFFFE", "-")
 	}
 	if strings.Contains(s, "\n") {
 		s = hyphenBreakRe.ReplaceAllString(s, "$1$2")

@@ -20,10 +20,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/klippa-app/go-pdfium"
 	pdfiumerrors "github.com/klippa-app/go-pdfium/errors"
@@ -340,7 +343,7 @@ func (e *Engine) extract(s *session, data []byte) ([]string, error) {
 			return nil, err
 		}
 	}
-	return texts, nil
+	return resolveSoftHyphens(texts), nil
 }
 
 // pageText uses FPDFText_GetText, one call per page, rather than go-pdfium's
@@ -380,7 +383,7 @@ func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, index int) (stri
 // unrelated text, so the hyphen and a line break are kept instead, as
 // pdftotext does. NULs (some fonts map glyphs to U+0000) are dropped.
 func cleanText(s string) string {
-	if !strings.ContainsAny(s, "\r\x02\x00") {
+	if !strings.ContainsAny(s, "\r\x02\x00\uFFFE") {
 		return s
 	}
 	var b strings.Builder
@@ -404,11 +407,111 @@ func cleanText(s string) string {
 				b.WriteString("-\n")
 			}
 		case '\x00':
+		case softHyphen[0]:
+			if !strings.HasPrefix(s[i:], softHyphen) {
+				b.WriteByte(c)
+				break
+			}
+			// U+FFFE is PDFium's other soft-hyphen mark. Followed by a line
+			// break it joins like U+0002; in the line (PDFium already dropped
+			// the break) it is left for resolveSoftHyphens, which sees the
+			// whole document.
+			i += len(softHyphen) - 1
+			switch {
+			case strings.HasPrefix(s[i+1:], "\r\n"):
+				i += 2
+			case strings.HasPrefix(s[i+1:], "\n"), strings.HasPrefix(s[i+1:], "\r"):
+				i++
+			default:
+				b.WriteString(softHyphen)
+			}
 		default:
 			b.WriteByte(c)
 		}
 	}
 	return b.String()
+}
+
+const softHyphen = "\uFFFE"
+
+var softHyphenRe = regexp.MustCompile(`(\p{L}*)\x{FFFE}(\p{L}*)`)
+
+// resolveSoftHyphens decides what each remaining U+FFFE stands for. PDFium
+// puts it where a line ended in a hyphen, and drops the line break, so
+// "conserva\uFFFEtion" and "human\uFFFEelephant" look alike. Between a
+// word and a lower-case continuation it joins the halves, unless the
+// document itself spells the hyphenated form more often than the joined
+// one ("human-elephant" elsewhere); anywhere else ("Santos\uFFFEFita", at a
+// page end) it becomes "-".
+func resolveSoftHyphens(pages []string) []string {
+	has := false
+	for _, p := range pages {
+		if strings.Contains(p, softHyphen) {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return pages
+	}
+	var all strings.Builder
+	for _, p := range pages {
+		all.WriteString(strings.ToLower(p))
+		all.WriteByte('\n')
+	}
+	doc := all.String()
+	seen := map[string]int{}
+	count := func(w string) int {
+		if n, ok := seen[w]; ok {
+			return n
+		}
+		n := countWord(doc, w)
+		seen[w] = n
+		return n
+	}
+	out := make([]string, len(pages))
+	for i, p := range pages {
+		if !strings.Contains(p, softHyphen) {
+			out[i] = p
+			continue
+		}
+		out[i] = softHyphenRe.ReplaceAllStringFunc(p, func(m string) string {
+			k := strings.Index(m, softHyphen)
+			a, b := m[:k], m[k+len(softHyphen):]
+			if a != "" && b != "" && unicode.IsLower(firstRune(b)) {
+				la, lb := strings.ToLower(a), strings.ToLower(b)
+				if count(la+"-"+lb) <= count(la+lb) {
+					return a + b
+				}
+			}
+			return a + "-" + b
+		})
+	}
+	return out
+}
+
+// countWord counts the occurrences of w in doc that are whole words.
+func countWord(doc, w string) int {
+	n := 0
+	for off := 0; ; {
+		i := strings.Index(doc[off:], w)
+		if i < 0 {
+			return n
+		}
+		at := off + i
+		end := at + len(w)
+		before, _ := utf8.DecodeLastRuneInString(doc[:at])
+		after, _ := utf8.DecodeRuneInString(doc[end:])
+		if !unicode.IsLetter(before) && !unicode.IsLetter(after) {
+			n++
+		}
+		off = end
+	}
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }
 
 func looksLikePDF(data []byte) bool {

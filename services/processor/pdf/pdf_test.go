@@ -297,3 +297,20 @@ func TestCleanText(t *testing.T) {
 		}
 	}
 }
+
+func TestSoftHyphenFFFE(t *testing.T) {
+	pages := []string{
+		cleanText("conserva\uFFFEtion and human\uFFFEelephant conflict; exam\uFFFE\r\nple"),
+		cleanText("the human-elephant interface; Santos\uFFFEFita; end\uFFFE"),
+	}
+	got := resolveSoftHyphens(pages)
+	want := []string{
+		"conservation and human-elephant conflict; example",
+		"the human-elephant interface; Santos-Fita; end-",
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("page %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package extract
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMarkdownSuperscriptBylineAndCitationYear(t *testing.T) {
+	for _, byline := range []string{
+		"Michael Wright^1^, Eva Novák^2,3^, Alex Smith^3^",
+		"Michael Wright<sup>1</sup>, Eva Novák<sup>2,3</sup>, Alex Smith<sup>3</sup>",
+	} {
+		md := "# Effects of things on other things\n\n" + byline + "\n\n^1^ University of Somewhere\n\n" +
+			"*Journal of Examples, 2020, 62(1):1064-1092*\n\n## Introduction\n\nText.\n"
+		doc := extractString(t, "paper.md", md)
+		var names []string
+		for _, a := range doc.Authors {
+			names = append(names, a.Full)
+		}
+		if got := strings.Join(names, "; "); got != "Michael Wright; Eva Novák; Alex Smith" {
+			t.Errorf("%q: authors = %q", byline, got)
+		}
+		if doc.Year != 2020 {
+			t.Errorf("%q: year = %d, want 2020", byline, doc.Year)
+		}
+	}
+}
+
+func TestPlainCitationLineYear(t *testing.T) {
+	txt := "Effects of things on other things\n\nJane Doe, John Roe\n\nJournal of Examples, 2020, 62(1):1064-1092\n\nAbstract\n\nWe did 1836 things.\n"
+	if doc := extractString(t, "paper.txt", txt); doc.Year != 2020 {
+		t.Errorf("year = %d, want 2020", doc.Year)
+	}
+}
+
+func TestReferenceYearNotFromPages(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"5. A. N. Clarke. Marked effects of feedback. Astronomy and Astrophysics, 36(11):1836-1855, 1995.", 1995},
+		{"[2] J. Smith. A title. Some Journal, 12:1767-1789, 1996.", 1996},
+		{"Smith J. A title. J Things. 1999; 12: 2001–2010.", 1999},
+		{"Buckley MC. A title here. Conserv Biol [Internet]. 2008 [cited 2024 Apr 14];22(5):1118–24.", 2008},
+	}
+	for _, tt := range tests {
+		if got := ParseReference(tt.in).Year; got != tt.want {
+			t.Errorf("%q: year = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSoftHyphenFFFE(t *testing.T) {
+	if got := dehyphenate("conserva\uFFFE\ntion of human\uFFFEherbivore"); got != "conservation of human-herbivore" {
+		t.Errorf("dehyphenate = %q", got)
+	}
+}
+
+func TestJoinDOIBreaks(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"see https://doi.org/10.1371/journal.\npone.0323994\nEditor: X", "10.1371/journal.pone.0323994"},
+		{"Ostrich. 2002;73:147–61. https://doi.org/10.1080/00306525\n.2002.11446745\n39. Next", "10.1080/00306525.2002.11446745"},
+		{"doi:10.1000/abc.\n42. Duarte JMB. Title.", "10.1000/abc"},
+		{"doi:10.1000/abc.\nThe next sentence 2019.", "10.1000/abc"},
+	}
+	for _, tt := range tests {
+		if got := findDOI(joinDOIBreaks(tt.in)); got != tt.want {
+			t.Errorf("%q: DOI = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	doc := extractString(t, "p.txt", "A title of the paper here\n\nJane Doe, John Roe\n\nReferences\n1. Smith J. A title. Environ Challenges. 2022;7:100446. https://doi.org/10.1016/j.\nenvc.2022.100446\n2. Doe A. Other title. Nature. 2020;1:2.\n")
+	if len(doc.References) != 2 || doc.References[0].DOI != "10.1016/j.envc.2022.100446" {
+		t.Errorf("references = %+v", doc.References)
+	}
+}
+
+func TestLeadingAuthorListAndVenueNumbers(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Reference
+	}{
+		{"surname first, one author", "1. Xia, F. Qos challenges and opportunities in wireless sensor/actuator networks. Sensors 2008, 8, 1099–1110.",
+			Reference{Index: 1, Authors: []string{"F. Xia"}, Title: "Qos challenges and opportunities in wireless sensor/actuator networks", Venue: "Sensors", Year: 2008, Volume: "8", Pages: "1099-1110"}},
+		{"surname first with &", "2. Barone, G., Buonomano, A., Forzano, C. & Palombo, A. A novel dynamic simulation model. Energy Convers. Manag. 220, 113052 (2020).",
+			Reference{Index: 2, Authors: []string{"G. Barone", "A. Buonomano", "C. Forzano", "A. Palombo"}, Title: "A novel dynamic simulation model", Venue: "Energy Convers. Manag", Year: 2020, Volume: "220", Pages: "113052"}},
+		{"initials first, comma title", "[1] S. Sanaye, M.M. Ghafurian, Applying relative equivalent uniform annual benefit, Energy Build. 86 (2015) 91–104.",
+			Reference{Index: 1, Authors: []string{"S. Sanaye", "M.M. Ghafurian"}, Title: "Applying relative equivalent uniform annual benefit", Venue: "Energy Build", Year: 2015, Volume: "86"}},
+		{"venue volume, pages", "Smith J, Doe A. Air and health. Environ. Int. 120, 443-455 (2018).",
+			Reference{Authors: []string{"J Smith", "A Doe"}, Title: "Air and health", Venue: "Environ. Int", Year: 2018, Volume: "120", Pages: "443-455"}},
+		{"ieee list is not cut early", "[3] A. Author, B. C. Writer, and K. O'Brien. A title of things. Venue of Stuff, 12(3):45-67, 2019.",
+			Reference{Index: 3, Authors: []string{"A. Author", "B. C. Writer", "K. O'Brien"}, Title: "A title of things", Venue: "Venue of Stuff", Year: 2019, Volume: "12", Pages: "45-67"}},
+	}
+	for _, tt := range tests {
+		if got := ParseReference(tt.in); !refEqual(got, tt.want) {
+			t.Errorf("%s:\n got  %+v\n want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestInitialYIsNotParticle(t *testing.T) {
+	for in, want := range map[string]string{
+		"[6] Y. Zhou, C. R. Pérez, and S. Z. Williams. Epigenetic splicing. PLoS Genetics, 13(8):64-85, 1963.": "Y. Zhou; C. R. Pérez; S. Z. Williams",
+		"Moreau M, Wu Y, Kaminski M. A title. Lancet. 2019;1:2-3.":                                             "M Moreau; Y Wu; M Kaminski",
+	} {
+		if got := strings.Join(ParseReference(in).Authors, "; "); got != want {
+			t.Errorf("%q: authors = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCamelCaseVenue(t *testing.T) {
+	got := ParseReference("Smith J, Doe A. Inhibitory replay in the olfactory bulb. eLife. 2019;8:e1234.")
+	if got.Title != "Inhibitory replay in the olfactory bulb" || got.Venue != "eLife" {
+		t.Errorf("got %+v", got)
+	}
+}
