@@ -67,7 +67,12 @@ func extractFormat(ctx context.Context, f Format, data []byte, opts Options) (*D
 			return nil, fmt.Errorf("%w: pdf (no PDF engine configured)", ErrUnsupportedFormat)
 		}
 		var pages []string
-		pages, err = opts.PDF.PageTexts(ctx, data)
+		var largestRun, metaTitle string
+		if hs, ok := opts.PDF.(PDFHeaderSource); ok {
+			pages, largestRun, metaTitle, err = hs.PageTextsTitles(ctx, data)
+		} else {
+			pages, err = opts.PDF.PageTexts(ctx, data)
+		}
 		if err != nil {
 			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				return nil, err
@@ -76,7 +81,7 @@ func extractFormat(ctx context.Context, f Format, data []byte, opts Options) (*D
 			return nil, fmt.Errorf("%w: pdf: %w", ErrMalformed, err)
 		}
 		doc.Pages = len(pages)
-		err = parsePlain(ctx, joinPages(pages), doc)
+		err = parsePlainHint(ctx, joinPages(pages), doc, pdfTitleHint(largestRun, metaTitle))
 		if err == nil && doc.DOI == "" && len(pages) > 0 {
 			// The article's DOI is often only in the running header or
 			// footer, which joinPages drops.

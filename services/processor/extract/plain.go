@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"html"
 	"regexp"
 	"strings"
 	"unicode"
@@ -53,6 +54,13 @@ func splitLines(text string) []textLine {
 // references heading → reference list (the last, because the word also
 // appears in tables of contents and body text).
 func parsePlain(ctx context.Context, raw string, doc *Document) error {
+	return parsePlainHint(ctx, raw, doc, "")
+}
+
+// parsePlainHint is parsePlain with a title known from elsewhere (a PDF's
+// layout): when titleHint is not "", it is the title, and the authors are
+// looked for on the lines after the place the title ends in the text.
+func parsePlainHint(ctx context.Context, raw string, doc *Document, titleHint string) error {
 	poll := &poller{ctx: ctx}
 	text := joinDOIBreaks(normalizeText(raw))
 	doc.Text = text
@@ -124,6 +132,17 @@ func parsePlain(ctx context.Context, raw string, doc *Document) error {
 	}
 	header := lines[:max(headerEnd, 0)]
 	parseHeader(header, doc)
+	if titleHint != "" {
+		doc.Title = titleHint
+		// Usually the title comes before the abstract; in layouts with a
+		// side column the text of page 1 can put it after.
+		limit := min(bodyEnd, 400)
+		if end := findTitleEnd(lines[:limit], titleHint); end >= 0 {
+			if authors := authorsAfter(lines[end+1 : min(limit, end+40)]); len(authors) > 0 {
+				doc.Authors = authors
+			}
+		}
+	}
 
 	headerText := text[:min(len(text), 6000)]
 	if absLine >= 0 {
@@ -209,7 +228,7 @@ func parseHeader(header []textLine, doc *Document) {
 func splitNameList(t string) []string {
 	t = supMarkerRe.ReplaceAllString(t, " ")
 	t = markerRe.ReplaceAllString(t, " ")
-	t = strings.NewReplacer(" & ", ",", " and ", ",", ";", ",", "·", ",", "•", ",").Replace(t)
+	t = strings.NewReplacer(" & ", ",", " and ", ",", ";", ",", "·", ",", "•", ",", "|", ",").Replace(t)
 	var out []string
 	for _, p := range strings.Split(t, ",") {
 		if p = collapseSpace(p); p != "" {
@@ -418,4 +437,116 @@ func citeLineYear(header string) int {
 		return parseYear(m[1])
 	}
 	return 0
+}
+
+// titleKey reduces s to lower-case letters and digits, so that a title can
+// be found in page text whatever its line breaks, hyphenation and spacing.
+func titleKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// findTitleEnd returns the index of the line on which title ends, or -1 when
+// the title cannot be found as consecutive lines of text.
+func findTitleEnd(lines []textLine, title string) int {
+	tk := titleKey(title)
+	if len(tk) < 8 {
+		return -1
+	}
+	head := tk[:min(len(tk), 15)]
+	for i, l := range lines {
+		lk := titleKey(l.text)
+		k := strings.Index(lk, head)
+		if k < 0 {
+			continue
+		}
+		acc := lk[k:]
+		if strings.HasPrefix(acc, tk) {
+			return i
+		}
+		if !strings.HasPrefix(tk, acc) {
+			continue
+		}
+		end := i
+		for j := i + 1; j < len(lines) && j <= i+12 && len(acc) < len(tk); j++ {
+			nk := titleKey(lines[j].text)
+			if nk == "" {
+				continue
+			}
+			if next := acc + nk; strings.HasPrefix(tk, next) || strings.HasPrefix(next, tk) {
+				acc, end = next, j
+				continue
+			}
+			break
+		}
+		if len(acc)*10 >= len(tk)*8 {
+			return end
+		}
+	}
+	return -1
+}
+
+// authorsAfter reads the author line(s) at the start of lines: the first
+// lines that look like names, within the first few non-empty lines.
+func authorsAfter(lines []textLine) []Author {
+	var out []Author
+	seen := 0
+	for i := range lines {
+		t := strings.TrimSpace(lines[i].text)
+		if t == "" {
+			continue
+		}
+		seen++
+		if !looksLikeAuthorLine(t) && !soleAuthor(lines, i) {
+			if len(out) > 0 || seen >= 6 {
+				break
+			}
+			continue
+		}
+		out = append(out, parseAuthorLine(t)...)
+	}
+	return out
+}
+
+var (
+	titleNoiseRe = regexp.MustCompile(`(?i)(\bdoi\b|doi\.org|https?://|www\.|©|\(c\)|copyright|licen[cs]e|creative commons|open access|all rights reserved|\bissn\b|^(?:the\s+)?(?:international\s+)?journal\b|^journal of|proceedings of|\bvol\.|volume \d|\bpp\.|@|correspondence|available online|downloaded from)`)
+	fileNameRe   = regexp.MustCompile(`(?i)(\.(?:docx?|pdf|tex|dvi|rtf|odt|indd|qxd|ps|eps|xml|html?)\b|^microsoft\b|^untitled\b|^document\d*$|^\S+_\S+$)`)
+)
+
+// maxTitleWords: a "largest font" run longer than this is body text set in
+// one size, not a title.
+const maxTitleWords = 60
+
+// plausibleTitle reports whether t can be a title: at least 3 words, not
+// too long, and no journal name, article kind, licence, DOI or author line.
+func plausibleTitle(t string) bool {
+	n := 0
+	for _, w := range strings.Fields(t) {
+		if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
+			n++
+		}
+	}
+	return n >= 3 && n <= maxTitleWords && !titleNoiseRe.MatchString(t) &&
+		!articleKind.MatchString(t) && !looksLikeAuthorLine(t)
+}
+
+// pdfTitleHint chooses a PDF's title from its layout signals: the
+// largest-font run of page 1 when it is plausible, else the Info title
+// when it is plausible and not a file name, else "" (the plain-text
+// heuristics decide).
+func pdfTitleHint(largestRun, metaTitle string) string {
+	if t := collapseSpace(largestRun); plausibleTitle(t) {
+		return t
+	}
+	// Producers store XML character references in the Info title
+	// ("people&#x02010;centered").
+	if t := collapseSpace(html.UnescapeString(metaTitle)); plausibleTitle(t) && !fileNameRe.MatchString(t) {
+		return t
+	}
+	return ""
 }

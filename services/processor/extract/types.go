@@ -66,6 +66,15 @@ type PDFTextSource interface {
 	PageTexts(ctx context.Context, data []byte) ([]string, error)
 }
 
+// PDFHeaderSource is optionally implemented by a PDFTextSource that can also
+// read layout signals for the title; Extract checks for it with a type
+// assertion. largestRun is the text set in the largest font on page 1 (runs
+// of fewer than 3 words ignored), metaTitle the Info dictionary's Title;
+// either may be "".
+type PDFHeaderSource interface {
+	PageTextsTitles(ctx context.Context, data []byte) (pages []string, largestRun, metaTitle string, err error)
+}
+
 // Options tune Extract.
 type Options struct {
 	// MaxBytes refuses inputs larger than this with ErrTooLarge; <= 0 means no limit.

@@ -35,6 +35,16 @@ func (l *LazyEngine) PageTexts(ctx context.Context, data []byte) ([]string, erro
 	return eng.PageTexts(ctx, data)
 }
 
+// PageTextsHeader starts the engine if needed, then behaves like
+// Engine.PageTextsHeader.
+func (l *LazyEngine) PageTextsHeader(ctx context.Context, data []byte) ([]string, Header, error) {
+	eng, err := l.engine(ctx)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	return eng.PageTextsHeader(ctx, data)
+}
+
 func (l *LazyEngine) engine(ctx context.Context) (*Engine, error) {
 	l.mu.Lock()
 	if l.closed {
@@ -85,4 +95,11 @@ func (l *LazyEngine) Close() error {
 		return nil
 	}
 	return l.eng.Close()
+}
+
+// PageTextsTitles starts the engine if needed, then behaves like
+// Engine.PageTextsTitles.
+func (l *LazyEngine) PageTextsTitles(ctx context.Context, data []byte) (pages []string, largestRun, metaTitle string, err error) {
+	pages, h, err := l.PageTextsHeader(ctx, data)
+	return pages, h.LargestRun, h.MetaTitle, err
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -236,31 +237,64 @@ func (e *Engine) Close() error {
 // does not hang past ctx's deadline or Options.PageTimeout per step (with
 // Options.NoInterrupt, only between PDFium calls).
 func (e *Engine) PageTexts(ctx context.Context, data []byte) (texts []string, err error) {
+	texts, _, err = e.run(ctx, data, false)
+	return texts, err
+}
+
+// Header is what the layout of a document says about its title.
+type Header struct {
+	// MetaTitle is the Title entry of the document's Info dictionary, as
+	// stored ("" when absent). It is often a file name or junk; judging it is
+	// the caller's business.
+	MetaTitle string
+	// LargestRun is the text set in the largest font on page 1: the first
+	// run of at least 3 words in the largest size any such run has (sizes
+	// within 0.5 pt count as equal, and include the text matrix), plus the
+	// runs of that size directly around it, in reading order, joined with
+	// spaces. "" when page 1 has no such run, or when that size is the
+	// page's body size (more than half of its characters).
+	LargestRun string
+	// LargestSize is the font size of LargestRun in points (0 if none).
+	LargestSize float64
+}
+
+// PageTextsHeader is PageTexts plus the header signals of the document,
+// gathered in the same pass (one extra PDFium call per character of page
+// 1, and one for the Info title). Errors are those of PageTexts.
+func (e *Engine) PageTextsHeader(ctx context.Context, data []byte) ([]string, Header, error) {
+	texts, h, err := e.run(ctx, data, true)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	return texts, h, nil
+}
+
+func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts []string, h Header, err error) {
 	if len(data) == 0 {
-		return nil, fmt.Errorf("%w: empty input", ErrMalformed)
+		return nil, h, fmt.Errorf("%w: empty input", ErrMalformed)
 	}
 	// Cheap enough to do here, and it keeps the most common non-PDF input
 	// (HTML error pages, zero-filled files) out of PDFium altogether.
 	if !looksLikePDF(data) {
-		return nil, fmt.Errorf("%w: no %%PDF header", ErrMalformed)
+		return nil, h, fmt.Errorf("%w: no %%PDF header", ErrMalformed)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(err)
+		return nil, h, ctxError(err)
 	}
 
 	// A read lock: concurrent extractions share it, Close waits for them.
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
-		return nil, ErrClosed
+		return nil, h, ErrClosed
 	}
 
 	inst, err := e.pool.GetInstanceWithContext(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctxError(ctx.Err())
+			return nil, h, ctxError(ctx.Err())
 		}
-		return nil, fmt.Errorf("pdf: getting PDFium instance: %w", err)
+		return nil, h, fmt.Errorf("pdf: getting PDFium instance: %w", err)
 	}
 	s := &session{inst: inst, interrupt: !e.opts.NoInterrupt}
 	stop := context.AfterFunc(ctx, func() { s.kill(ctxError(ctx.Err())) })
@@ -272,7 +306,7 @@ func (e *Engine) PageTexts(ctx context.Context, data []byte) (texts []string, er
 			err = fmt.Errorf("pdf: panic: %v\n%s", r, debug.Stack())
 			s.kill(err)
 			s.release()
-			texts = nil
+			texts, h = nil, Header{}
 			return
 		}
 		if err != nil && !isDocumentError(err) {
@@ -283,18 +317,19 @@ func (e *Engine) PageTexts(ctx context.Context, data []byte) (texts []string, er
 		s.release()
 	}()
 
-	texts, err = e.extract(s, data)
+	texts, h, err = e.extract(s, data, withHeader)
 	if err != nil && s.isKilled() {
 		// The real cause is why we killed it, not the error the
 		// interrupted call happened to return.
-		return nil, s.reason
+		return nil, h, s.reason
 	}
-	return texts, err
+	return texts, h, err
 }
 
 // extract does the PDFium calls. Each step runs under the page timeout.
-func (e *Engine) extract(s *session, data []byte) ([]string, error) {
+func (e *Engine) extract(s *session, data []byte, withHeader bool) ([]string, Header, error) {
 	inst := s.inst
+	var h Header
 
 	var doc references.FPDF_DOCUMENT
 	err := s.step(e.opts.PageTimeout, "opening document", func() error {
@@ -306,7 +341,7 @@ func (e *Engine) extract(s *session, data []byte) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, h, err
 	}
 	// Closing the document frees its copy of the file inside the instance.
 	defer func() { _, _ = inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc}) }()
@@ -321,10 +356,26 @@ func (e *Engine) extract(s *session, data []byte) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, h, err
 	}
 	if n > e.opts.MaxPages {
-		return nil, fmt.Errorf("%w: %d pages, limit %d", ErrTooManyPages, n, e.opts.MaxPages)
+		return nil, h, fmt.Errorf("%w: %d pages, limit %d", ErrTooManyPages, n, e.opts.MaxPages)
+	}
+
+	if withHeader {
+		err = s.step(e.opts.PageTimeout, "reading metadata", func() error {
+			res, err := inst.FPDF_GetMetaText(&requests.FPDF_GetMetaText{Document: doc, Tag: "Title"})
+			if err != nil {
+				// A missing or unreadable Info dictionary is not an error
+				// of the document's text.
+				return nil
+			}
+			h.MetaTitle = strings.TrimSpace(strings.ReplaceAll(res.Value, "\x00", ""))
+			return nil
+		})
+		if err != nil {
+			return nil, h, err
+		}
 	}
 
 	texts := make([]string, n)
@@ -332,23 +383,28 @@ func (e *Engine) extract(s *session, data []byte) ([]string, error) {
 		if s.isKilled() {
 			// Only reachable with NoInterrupt: the deadline passed during
 			// the previous step; stop at the page boundary.
-			return nil, s.reason
+			return nil, h, s.reason
+		}
+		var hp *Header
+		if withHeader && i == 0 {
+			hp = &h
 		}
 		err := s.step(e.opts.PageTimeout, fmt.Sprintf("page %d", i+1), func() error {
-			t, err := pageText(inst, doc, i)
+			t, err := pageText(inst, doc, i, hp)
 			texts[i] = t
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, h, err
 		}
 	}
-	return resolveSoftHyphens(texts), nil
+	return resolveSoftHyphens(texts), h, nil
 }
 
 // pageText uses FPDFText_GetText, one call per page, rather than go-pdfium's
-// GetPageText, which makes one wasm call per character.
-func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, index int) (string, error) {
+// GetPageText, which makes one wasm call per character. With h non-nil it
+// also fills h.LargestRun, at one FPDFText_GetFontSize call per character.
+func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, index int, h *Header) (string, error) {
 	page, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: doc, Index: index})
 	if err != nil {
 		return "", fmt.Errorf("loading page: %w", err)
@@ -372,7 +428,201 @@ func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, index int) (stri
 	if err != nil {
 		return "", fmt.Errorf("getting text: %w", err)
 	}
+	if h != nil {
+		if err := largestRun(inst, tp.TextPage, cnt.Count, txt.Text, h); err != nil {
+			return "", err
+		}
+	}
 	return cleanText(txt.Text), nil
+}
+
+// maxHeaderChars bounds the per-character pass over page 1; a title is
+// near the top, and a page with more characters than this is not a normal
+// first page anyway.
+const maxHeaderChars = 20000
+
+// largestRun fills h.LargestRun and h.LargestSize from page text tp, whose
+// full text (count characters) is text.
+func largestRun(inst pdfium.Pdfium, tp references.FPDF_TEXTPAGE, count int, text string, h *Header) error {
+	count = min(count, maxHeaderChars)
+	// FPDFText_GetText returns one UTF-16 unit per character index; when
+	// the decoded text has exactly that many runes (no surrogate pairs) the
+	// runes line up with the indices and no per-character text call is
+	// needed.
+	runes := []rune(text)
+	aligned := len(runes) >= count
+	chars := make([]rune, count)
+	sizes := make([]float64, count)
+	for i := range count {
+		if aligned {
+			chars[i] = runes[i]
+		} else {
+			u, err := inst.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp, Index: i})
+			if err != nil {
+				return fmt.Errorf("getting character: %w", err)
+			}
+			chars[i] = rune(u.Unicode)
+		}
+		if isRunSeparator(chars[i]) {
+			continue // sizes[i] stays 0: no size of its own
+		}
+		// To keep the cost per word rather than per character, a word
+		// takes the size of its first character.
+		if i > 0 && !isRunSeparator(chars[i-1]) {
+			sizes[i] = sizes[i-1]
+			continue
+		}
+		fs, err := inst.FPDFText_GetFontSize(&requests.FPDFText_GetFontSize{TextPage: tp, Index: i})
+		if err != nil {
+			return fmt.Errorf("getting font size: %w", err)
+		}
+		// The size PDFium reports is the one set with Tf; many producers
+		// set 1 and scale with the text matrix, so scale it by the
+		// character's matrix (which includes the CTM) to get the size on
+		// the page.
+		size := fs.FontSize
+		if size > 0 {
+			m, err := inst.FPDFText_GetMatrix(&requests.FPDFText_GetMatrix{TextPage: tp, Index: i})
+			if err != nil {
+				return fmt.Errorf("getting character matrix: %w", err)
+			}
+			mm := m.Matrix
+			if det := math.Abs(float64(mm.A)*float64(mm.D) - float64(mm.B)*float64(mm.C)); det > 0 {
+				size *= math.Sqrt(det)
+			}
+		}
+		sizes[i] = size
+	}
+	h.LargestRun, h.LargestSize = pickLargestRun(chars, sizes)
+	return nil
+}
+
+type fontRun struct {
+	text  string
+	size  float64
+	words int
+}
+
+// pickLargestRun groups consecutive characters of (almost) the same font
+// size into runs, in reading order. Whitespace and PDFium's generated
+// characters (line breaks, soft hyphens) never break a run. It returns the
+// title candidate described at Header.LargestRun and its size. Runs of
+// fewer than 3 words (a drop cap) do not set the size, but are kept when
+// they have it and sit next to the chosen run (a title broken by a
+// footnote mark).
+func pickLargestRun(chars []rune, sizes []float64) (string, float64) {
+	const tol = 0.5
+	var runs []fontRun
+	var cur strings.Builder
+	curSize := -1.0
+	flush := func() {
+		t := cleanText(cur.String())
+		t = strings.Join(strings.Fields(t), " ")
+		if t != "" {
+			runs = append(runs, fontRun{text: t, size: curSize, words: countWords(t)})
+		}
+		cur.Reset()
+	}
+	for i, c := range chars {
+		if isRunSeparator(c) || sizes[i] <= 0 {
+			if curSize >= 0 {
+				switch {
+				case c == '\x02' || c == '\uFFFE':
+					cur.WriteRune('\x02')
+				case c == '\n':
+					cur.WriteByte('\n')
+				case c != 0 && c != '\r':
+					cur.WriteByte(' ')
+				}
+			}
+			continue
+		}
+		if curSize < 0 || abs(sizes[i]-curSize) > tol {
+			if curSize >= 0 {
+				flush()
+			}
+			curSize = sizes[i]
+		}
+		cur.WriteRune(c)
+	}
+	if curSize >= 0 {
+		flush()
+	}
+	best := 0.0
+	for _, r := range runs {
+		if r.words >= 3 && r.size > best {
+			best = r.size
+		}
+	}
+	if best == 0 {
+		return "", 0
+	}
+	// When that size is also the body size (a page set in one size) it
+	// says nothing about the title.
+	var atBest, all int
+	for _, r := range runs {
+		n := utf8.RuneCountInString(r.text)
+		all += n
+		if abs(r.size-best) <= tol {
+			atBest += n
+		}
+	}
+	if atBest*2 > all {
+		return "", 0
+	}
+	// The title is the first run of that size with 3 words, together with
+	// the runs of that size right around it: only a few characters of
+	// another size (a footnote mark, a superscript) may come between.
+	// Text of the same size elsewhere (a journal name in the footer) is
+	// not part of it.
+	const maxGap = 3
+	at := -1
+	for i, r := range runs {
+		if r.words >= 3 && abs(r.size-best) <= tol {
+			at = i
+			break
+		}
+	}
+	from, to := at, at
+	for i, gap := at-1, 0; i >= 0 && gap <= maxGap; i-- {
+		if abs(runs[i].size-best) <= tol {
+			from, gap = i, 0
+			continue
+		}
+		gap += utf8.RuneCountInString(strings.ReplaceAll(runs[i].text, " ", ""))
+	}
+	for i, gap := at+1, 0; i < len(runs) && gap <= maxGap; i++ {
+		if abs(runs[i].size-best) <= tol {
+			to, gap = i, 0
+			continue
+		}
+		gap += utf8.RuneCountInString(strings.ReplaceAll(runs[i].text, " ", ""))
+	}
+	var parts []string
+	for _, r := range runs[from : to+1] {
+		if abs(r.size-best) <= tol {
+			parts = append(parts, r.text)
+		}
+	}
+	return strings.Join(parts, " "), best
+}
+
+// countWords counts the space-separated tokens that contain a letter.
+func countWords(s string) int {
+	n := 0
+	for _, w := range strings.Fields(s) {
+		if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // cleanText normalises PDFium's output: "\r\n" line breaks become "\n", and
@@ -619,4 +869,18 @@ func (s *session) release() {
 		return
 	}
 	_ = s.inst.Close()
+}
+
+// PageTextsTitles is PageTextsHeader with the header flattened to plain
+// strings, so that packages which must not import this one (extract's
+// optional PDFHeaderSource interface) can use it.
+func (e *Engine) PageTextsTitles(ctx context.Context, data []byte) (pages []string, largestRun, metaTitle string, err error) {
+	pages, h, err := e.PageTextsHeader(ctx, data)
+	return pages, h.LargestRun, h.MetaTitle, err
+}
+
+// isRunSeparator reports characters that carry no font size of their own:
+// whitespace (often generated by PDFium), PDFium's soft-hyphen marks, NUL.
+func isRunSeparator(c rune) bool {
+	return c == 0 || c == '\x02' || c == '\uFFFE' || unicode.IsSpace(c)
 }
