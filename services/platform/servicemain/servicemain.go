@@ -7,10 +7,14 @@ package servicemain
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -104,4 +108,50 @@ func (p *Process) Serve(ctx context.Context, register func(grpc.ServiceRegistrar
 	}
 	p.Log.Info("stopped")
 	return nil
+}
+
+// Configurable is a service's configuration, bound to flags.
+type Configurable interface{ RegisterFlags(fs *flag.FlagSet) }
+
+// Registered is a service that serves gRPC APIs of its own.
+type Registered interface {
+	Service
+	Register(grpc.ServiceRegistrar)
+}
+
+// Run is the whole run of a service binary whose service needs only NATS:
+// parse flags (the common ones and cfg's), start the process, build the
+// service with start, and serve until ctx ends.
+func Run(ctx context.Context, args []string, stderr io.Writer, name, defaultListen string, cfg Configurable,
+	start func(ctx context.Context, p *Process) (Registered, error)) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var common Flags
+	common.Register(fs, defaultListen, "gRPC listen address")
+	cfg.RegisterFlags(fs)
+	if err := flagenv.Parse(fs, args); err != nil {
+		return err
+	}
+	p, err := Start(ctx, name, fs, common, stderr)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	svc, err := start(ctx, p)
+	if err != nil {
+		return err
+	}
+	return p.Serve(ctx, svc.Register, svc)
+}
+
+// Main runs run under a context that SIGINT and SIGTERM cancel, and exits
+// non-zero with the error (help is not an error).
+func Main(name string, run func(ctx context.Context, args []string, stderr io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
 }

@@ -6,14 +6,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/docbatch/docbatch/services/platform/flagenv"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
@@ -21,15 +17,7 @@ import (
 	"github.com/docbatch/docbatch/services/processor/service"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stderr)
-	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "processor:", err)
-		os.Exit(1)
-	}
-}
+func main() { servicemain.Main("processor", run) }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("processor", flag.ContinueOnError)
