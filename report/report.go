@@ -199,40 +199,13 @@ func (w Writer) scanResults(ctx context.Context, batchID string, fn func(seq uin
 	if err != nil {
 		return fmt.Errorf("opening results stream: %w", err)
 	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{natsbus.ResultSubject(batchID)}})
-	if err != nil {
-		return fmt.Errorf("reading results: %w", err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("reading results: %w", err)
-	}
-	left := int(info.NumPending)
-	for left > 0 {
-		b, err := cons.Fetch(min(left, 500), jetstream.FetchMaxWait(5*time.Second))
+	return natsbus.ReadAll(ctx, st, natsbus.ResultSubject(batchID), func(m jetstream.Msg) error {
+		meta, err := m.Metadata()
 		if err != nil {
-			return fmt.Errorf("reading results: %w", err)
+			return err
 		}
-		got := 0
-		for m := range b.Messages() {
-			got++
-			meta, err := m.Metadata()
-			if err != nil {
-				return err
-			}
-			if err := fn(meta.Sequence.Stream, m.Data()); err != nil {
-				return err
-			}
-		}
-		if b.Error() != nil {
-			return fmt.Errorf("reading results: %w", b.Error())
-		}
-		if got == 0 {
-			return fmt.Errorf("reading results: stream stopped with %d left", left)
-		}
-		left -= got
-	}
-	return nil
+		return fn(meta.Sequence.Stream, m.Data())
+	})
 }
 
 // waitConsumers waits (bounded) until resolver and citations have applied

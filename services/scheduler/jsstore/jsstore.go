@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/docbatch/docbatch/services/platform/natsbus"
 	"github.com/docbatch/docbatch/services/scheduler"
 )
 
@@ -284,50 +285,27 @@ func (s *Store) Load(ctx context.Context, fn func(scheduler.Record, []scheduler.
 }
 
 func (s *Store) replay(ctx context.Context, id string) ([]scheduler.DocSpec, []scheduler.Event, error) {
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subjectPrefix + id + ".>"},
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	var docs []scheduler.DocSpec
+	var events []scheduler.Event
+	err := natsbus.ReadAll(ctx, s.stream, subjectPrefix+id+".>", func(msg jetstream.Msg) error {
+		switch {
+		case strings.HasSuffix(msg.Subject(), ".spec"):
+			var chunk []scheduler.DocSpec
+			if err := json.Unmarshal(msg.Data(), &chunk); err != nil {
+				return fmt.Errorf("decoding documents of %s: %w", id, err)
+			}
+			docs = append(docs, chunk...)
+		case strings.HasSuffix(msg.Subject(), ".events"):
+			var evs []scheduler.Event
+			if err := json.Unmarshal(msg.Data(), &evs); err != nil {
+				return fmt.Errorf("decoding journal of %s: %w", id, err)
+			}
+			events = append(events, evs...)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("replaying %s: %w", id, err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("replaying %s: %w", id, err)
-	}
-	left := int(info.NumPending)
-	var docs []scheduler.DocSpec
-	var events []scheduler.Event
-	for left > 0 {
-		batch, err := cons.Fetch(min(left, 256), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			return nil, nil, fmt.Errorf("replaying %s: %w", id, err)
-		}
-		got := 0
-		for msg := range batch.Messages() {
-			got++
-			switch {
-			case strings.HasSuffix(msg.Subject(), ".spec"):
-				var chunk []scheduler.DocSpec
-				if err := json.Unmarshal(msg.Data(), &chunk); err != nil {
-					return nil, nil, fmt.Errorf("decoding documents of %s: %w", id, err)
-				}
-				docs = append(docs, chunk...)
-			case strings.HasSuffix(msg.Subject(), ".events"):
-				var evs []scheduler.Event
-				if err := json.Unmarshal(msg.Data(), &evs); err != nil {
-					return nil, nil, fmt.Errorf("decoding journal of %s: %w", id, err)
-				}
-				events = append(events, evs...)
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return nil, nil, fmt.Errorf("replaying %s: %w", id, err)
-		}
-		if got == 0 {
-			return nil, nil, fmt.Errorf("replaying %s: stream stopped with %d messages left", id, left)
-		}
-		left -= got
 	}
 	return docs, events, nil
 }
