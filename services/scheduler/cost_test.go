@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/docbatch/docbatch/services/scheduler"
 	"github.com/docbatch/docbatch/services/scheduler/jsstore"
 )
@@ -18,20 +16,7 @@ import (
 // What processors report teaches the cost model, and what it learned
 // survives a restart (it is saved in JetStream KV on shutdown).
 func TestCostModelLearnsAndSurvivesRestart(t *testing.T) {
-	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsbus.Dialer{Embedded: ns}.Connect("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natstest.Connect(t, natstest.Server(t), "test")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	open := func() (*scheduler.Scheduler, *jsstore.Store) {
 		st, err := jsstore.Open(context.Background(), js, jsstore.Options{Log: log})

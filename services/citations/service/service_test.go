@@ -14,6 +14,7 @@ import (
 	processorv1 "github.com/docbatch/docbatch/proto/docbatch/processor/v1"
 	"github.com/docbatch/docbatch/services/citations/service"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
@@ -154,10 +155,7 @@ func TestServiceOverJetStream(t *testing.T) {
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 
-	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir(), Port: 0})
-	require.NoError(t, err)
-	t.Cleanup(ns.Shutdown)
-	dialer := &natsbus.Dialer{Embedded: ns}
+	dialer := &natsbus.Dialer{Embedded: natstest.Server(t)}
 
 	a := start(t, dialer, true)
 

@@ -6,21 +6,13 @@ import (
 
 	"github.com/docbatch/docbatch/services/citations"
 	"github.com/docbatch/docbatch/services/citations/store"
-	"github.com/docbatch/docbatch/services/platform/natsbus"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestStoreRoundTrip(t *testing.T) {
-	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir(), Port: 0})
-	require.NoError(t, err)
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsbus.Dialer{Embedded: ns}.Connect("store-test")
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	_, js := natstest.Connect(t, natstest.Server(t), "store-test")
 	ctx := context.Background()
 	st, err := store.Open(ctx, js, 1)
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 	processorv1 "github.com/docbatch/docbatch/proto/docbatch/processor/v1"
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/docbatch/docbatch/services/processor"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
@@ -122,14 +123,7 @@ func setup(t *testing.T) *env {
 	// after telemetry.Setup.
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 
-	srv, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir(), Port: 0})
-	require.NoError(t, err)
-	t.Cleanup(srv.Shutdown)
-	nc, err := natsbus.Dialer{Embedded: srv}.Connect("worker-test")
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	_, js := natstest.Connect(t, natstest.Server(t), "worker-test")
 	ctx := t.Context()
 	st, err := natsbus.EnsureResults(ctx, js, natsbus.StreamOptions{Replicas: 1})
 	require.NoError(t, err)

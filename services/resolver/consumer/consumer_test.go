@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
@@ -16,6 +15,7 @@ import (
 
 	processorv1 "github.com/docbatch/docbatch/proto/docbatch/processor/v1"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/docbatch/docbatch/services/resolver"
 	"github.com/docbatch/docbatch/services/resolver/consumer"
 	"github.com/docbatch/docbatch/services/resolver/store"
@@ -29,16 +29,9 @@ func TestSpanContinuesPublisherTrace(t *testing.T) {
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 
-	srv, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir()})
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	nc, err := natsbus.Dialer{Embedded: srv}.Connect("consumer-test")
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	_, js := natstest.Connect(t, natstest.Server(t), "consumer-test")
 	ctx := t.Context()
-	_, err = natsbus.EnsureResults(ctx, js, natsbus.StreamOptions{})
+	_, err := natsbus.EnsureResults(ctx, js, natsbus.StreamOptions{})
 	require.NoError(t, err)
 	st, err := store.Open(ctx, js, store.Options{})
 	require.NoError(t, err)

@@ -25,6 +25,7 @@ import (
 	resolverv1 "github.com/docbatch/docbatch/proto/docbatch/resolver/v1"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/docbatch/docbatch/services/resolver/consumer"
 	"github.com/docbatch/docbatch/services/resolver/service"
 )
@@ -36,10 +37,7 @@ const (
 
 func startNATS(t *testing.T) *nats.Conn {
 	t.Helper()
-	srv, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir(), Port: 0})
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	return connect(t, srv)
+	return connect(t, natstest.Server(t))
 }
 
 func connect(t *testing.T, srv *server.Server) *nats.Conn {

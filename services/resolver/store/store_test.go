@@ -3,23 +3,16 @@ package store_test
 import (
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/docbatch/docbatch/services/resolver"
 	"github.com/docbatch/docbatch/services/resolver/store"
 )
 
 func TestStore(t *testing.T) {
-	srv, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir()})
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	nc, err := natsbus.Dialer{Embedded: srv}.Connect("store-test")
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	_, js := natstest.Connect(t, natstest.Server(t), "store-test")
 	ctx := t.Context()
 	st, err := store.Open(ctx, js, store.Options{})
 	require.NoError(t, err)

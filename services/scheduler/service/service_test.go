@@ -23,6 +23,7 @@ import (
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/natsbus/natstest"
 	"github.com/docbatch/docbatch/services/scheduler/service"
 )
 
@@ -61,10 +62,7 @@ func start(t *testing.T, ns *server.Server, root string) *env {
 
 func newNATS(t *testing.T) *server.Server {
 	t.Helper()
-	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedOptions{StoreDir: t.TempDir(), Port: 0})
-	require.NoError(t, err)
-	t.Cleanup(ns.Shutdown)
-	return ns
+	return natstest.Server(t)
 }
 
 func writeFiles(t *testing.T, root string, names ...string) {
