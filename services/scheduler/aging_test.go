@@ -58,7 +58,7 @@ func TestAgingLetsLowPriorityWorkStart(t *testing.T) {
 	for range 4 {
 		a := next()
 		order = append(order, a.DocumentID)
-		if err := sess.Complete(a.ID, a.Epoch, 1, 0); err != nil {
+		if err := sess.Complete(a.ID, a.Epoch, 1, 0, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

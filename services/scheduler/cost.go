@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"math"
 	"path"
 	"strings"
 )
@@ -71,39 +72,113 @@ func bandOf(size int64) int {
 }
 
 // Factor is what the model learned for one kind and band: an exponentially
-// weighted mean of observed run time over the prior's, and how many
-// observations it rests on.
+// weighted mean of observed run time over the prior's, a running estimate
+// of the 95th percentile of reported peak memory over the prior
+// reservation, and how many observations each rests on.
 type Factor struct {
 	Ratio float64 `json:"ratio"`
 	N     int64   `json:"n"`
+	// MemoryP95 is 0 until a processor reported a peak.
+	MemoryP95 float64 `json:"memory_p95,omitempty"`
+	MemoryN   int64   `json:"memory_n,omitempty"`
 }
+
+// Bounds on how far learning may move the prior's reservation: a processor
+// that under-reports must not make the scheduler over-commit a machine, and
+// one that over-reports must not make every document unplaceable.
+const (
+	minMemoryFactor = 0.5
+	maxMemoryFactor = 4
+	// memoryHeadroom is added over the learned 95th percentile.
+	memoryHeadroom = 1.25
+	// driftToApply is how far a learned factor must move from the one in
+	// use before estimates (and ranks) change: small wobbles would re-rank
+	// whole batches for nothing.
+	driftToApply = 0.10
+)
 
 // costModel corrects the prior estimates with what processors report, per
-// format kind and size band, so that ranks and longest-first ordering follow
-// this deployment's real costs. It is persisted with the scheduler's state.
+// format kind and size band, so that ranks, longest-first ordering and
+// reservations follow this deployment's real costs. It is persisted with
+// the scheduler's state.
+//
+// Estimates use the applied factors, not the latest ones: every document of
+// a kind and band is estimated with the same factor, and a factor is
+// applied only once it rests on minObservations reports and has drifted by
+// driftToApply, at which point observe says the batches need re-ranking.
 type costModel struct {
-	f [kinds][bands]Factor
+	f       [kinds][bands]Factor
+	applied [kinds][bands]struct{ time, memory float64 }
 }
 
-func (m *costModel) observe(p string, size int64, seconds float64) {
-	prior := estimateFor(p, size).seconds
-	if prior <= 0 || seconds <= 0 {
-		return
+// observe learns one completed document: its run time and, when the
+// processor measured it, its peak memory. It reports whether an applied
+// factor changed, so queued estimates and ranks are stale.
+func (m *costModel) observe(p string, size int64, seconds float64, peak uint64) bool {
+	prior := estimateFor(p, size)
+	k, b := kindOf(p), bandOf(size)
+	f := &m.f[k][b]
+	if prior.seconds > 0 && seconds > 0 {
+		r := seconds / prior.seconds
+		if f.N == 0 {
+			f.Ratio = r
+		} else {
+			f.Ratio += ewmaAlpha * (r - f.Ratio)
+		}
+		f.N++
 	}
-	f := &m.f[kindOf(p)][bandOf(size)]
-	r := seconds / prior
-	if f.N == 0 {
-		f.Ratio = r
-	} else {
-		f.Ratio += ewmaAlpha * (r - f.Ratio)
+	if prior.reservation > 0 && peak > 0 {
+		r := float64(peak) / float64(prior.reservation)
+		if f.MemoryN == 0 {
+			f.MemoryP95 = r
+		} else {
+			// Stochastic approximation of the 95th percentile: step up
+			// by 0.95 of a step when above it, down by 0.05 when below,
+			// in steps proportional to the estimate, so it settles where
+			// 95% of reports fall below.
+			step := 0.05 * f.MemoryP95
+			if r > f.MemoryP95 {
+				f.MemoryP95 += step * 0.95
+			} else {
+				f.MemoryP95 -= step * 0.05
+			}
+		}
+		f.MemoryN++
 	}
-	f.N++
+	return m.apply(k, b)
+}
+
+// apply moves the factors in use towards what was learned once they drifted
+// enough; it reports whether anything moved.
+func (m *costModel) apply(k, b int) bool {
+	f, a := m.f[k][b], &m.applied[k][b]
+	moved := false
+	if f.N >= minObservations && drifted(a.time, f.Ratio) {
+		a.time = f.Ratio
+		moved = true
+	}
+	if f.MemoryN >= minObservations {
+		want := min(max(f.MemoryP95*memoryHeadroom, minMemoryFactor), maxMemoryFactor)
+		if drifted(a.memory, want) {
+			a.memory = want
+			moved = true
+		}
+	}
+	return moved
+}
+
+func drifted(applied, learned float64) bool {
+	return applied == 0 || math.Abs(learned/applied-1) > driftToApply
 }
 
 func (m *costModel) estimate(p string, size int64) estimate {
 	e := estimateFor(p, size)
-	if f := m.f[kindOf(p)][bandOf(size)]; f.N >= minObservations {
-		e.seconds *= f.Ratio
+	a := m.applied[kindOf(p)][bandOf(size)]
+	if a.time > 0 {
+		e.seconds *= a.time
+	}
+	if a.memory > 0 {
+		e.reservation = uint64(float64(e.reservation) * a.memory)
 	}
 	return e
 }
@@ -113,7 +188,7 @@ func (m *costModel) snapshot() map[string]Factor {
 	out := map[string]Factor{}
 	for k := range kinds {
 		for b := range bands {
-			if f := m.f[k][b]; f.N > 0 {
+			if f := m.f[k][b]; f.N > 0 || f.MemoryN > 0 {
 				out[kindNames[k]+" "+bandNames[b]] = f
 			}
 		}
@@ -126,6 +201,7 @@ func (m *costModel) restore(s map[string]Factor) {
 		for b := range bands {
 			if f, ok := s[kindNames[k]+" "+bandNames[b]]; ok {
 				m.f[k][b] = f
+				m.apply(k, b)
 			}
 		}
 	}

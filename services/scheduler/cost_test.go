@@ -47,7 +47,7 @@ func TestCostModelLearnsAndSurvivesRestart(t *testing.T) {
 	for range 8 {
 		a := (<-sess.Outbox()).Assign
 		// Each PDF of 500 KB takes 1 s here, far more than the prior's ~0.08 s.
-		if err := sess.Complete(a.ID, a.Epoch, 1, time.Second); err != nil {
+		if err := sess.Complete(a.ID, a.Epoch, 1, time.Second, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -357,9 +357,9 @@ func (se *Session) lookup(id string, epoch uint64) (*assign, error) {
 }
 
 // Complete records that a document's result is published at stream
-// sequence seq, after took (0 when unknown) of processing, which the cost
-// model learns from. The transition becomes visible once journaled.
-func (se *Session) Complete(id string, epoch, seq uint64, took time.Duration) error {
+// sequence seq, after took of processing with a peak memory of peak (each 0
+// when unknown), which the cost model learns from. The transition becomes visible once journaled.
+func (se *Session) Complete(id string, epoch, seq uint64, took time.Duration, peak uint64) error {
 	s := se.s
 	s.mu.Lock()
 	a, err := se.lookup(id, epoch)
@@ -367,14 +367,22 @@ func (se *Session) Complete(id string, epoch, seq uint64, took time.Duration) er
 		s.mu.Unlock()
 		return err
 	}
-	if took > 0 {
+	if took > 0 || peak > 0 {
 		d := a.b.docs[a.d]
-		s.model.observe(d.spec.Path, d.spec.Size, took.Seconds())
+		if s.model.observe(d.spec.Path, d.spec.Size, took.Seconds(), peak) {
+			s.estimatesStale()
+		}
 		s.modelDirty = true
 	}
 	a.done = true
 	s.release(a)
-	s.pump()
+	if !unblocks(a.b, a.d) {
+		s.pump()
+	}
+	// Otherwise the freed slot waits for the journal (a group commit, a few
+	// milliseconds): journaled releases the dependents and then pumps, so
+	// the slot goes to whatever ranks best among them too, instead of to the
+	// best of what happened to be ready a moment earlier.
 	s.mu.Unlock()
 	ev := Event{Kind: EventDone, Doc: a.d, Seq: seq}
 	s.store.Append(a.BatchID, ev, func(err error) { s.journaled(a, ev, err) })
@@ -405,7 +413,7 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 			d.est.reservation = d.est.reservation * 3 / 2
 			b.ready.push(b.docs, a.d)
 		} else {
-			backoff := min(250*time.Millisecond<<min(d.attempts, 8), 30*time.Second)
+			backoff := min(s.cfg.RetryBackoff<<min(d.attempts-1, 16), s.cfg.RetryBackoffMax)
 			d.notBefore = s.now().Add(time.Duration(s.rng.Int64N(int64(backoff)) + 1))
 			b.delayed = append(b.delayed, a.d)
 		}
@@ -418,7 +426,9 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 	if class != FailPermanent {
 		msg = fmt.Sprintf("%s (after %d attempts)", msg, d.attempts)
 	}
-	s.pump()
+	if !blocksAny(b, a.d) {
+		s.pump()
+	} // else journaled skips the dependents, re-ranks and then pumps
 	s.mu.Unlock()
 	ev := Event{Kind: EventFailed, Doc: a.d, Error: msg, Attempts: d.attempts, Seq: seq}
 	s.store.Append(a.BatchID, ev, func(err error) { s.journaled(a, ev, err) })
@@ -433,6 +443,27 @@ func (d *doc) remember(failure string) {
 		d.history = append(d.history[:0], d.history[1:]...)
 	}
 	d.history = append(d.history, failure)
+}
+
+// unblocks reports whether document i is the last dependency some pending
+// document waits for.
+func unblocks(b *batch, i int32) bool {
+	for _, c := range b.docs[i].dependents {
+		if cd := b.docs[c]; cd.waiting == 1 && cd.state == DocPending {
+			return true
+		}
+	}
+	return false
+}
+
+// blocksAny reports whether some pending document depends on document i.
+func blocksAny(b *batch, i int32) bool {
+	for _, c := range b.docs[i].dependents {
+		if b.docs[c].state == DocPending {
+			return true
+		}
+	}
+	return false
 }
 
 // journaled applies a terminal outcome once it is durable. If it could not
@@ -456,6 +487,7 @@ func (s *Scheduler) journaled(a *assign, ev Event, err error) {
 	}
 	s.applyEvent(b, ev, true)
 	s.settle(b)
+	s.rerankIfDue(b, s.now())
 	s.pump()
 }
 
@@ -547,6 +579,7 @@ func (s *Scheduler) skipDependents(b *batch, root int32) {
 			s.leave(b, c)
 			s.enter(b, c, DocSkipped, fmt.Sprintf("skipped: depends on %q, which did not succeed", b.docs[root].spec.ID))
 			queue = append(queue, c)
+			b.ranksStale = true
 		}
 	}
 }

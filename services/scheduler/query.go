@@ -324,6 +324,7 @@ func (s *Scheduler) tick(now time.Time) {
 			}
 			b.delayed = keep
 		}
+		s.rerankIfDue(b, now)
 		if b.rec.State == BatchRunning {
 			b.samples = append(b.samples, sample{at: now, done: b.rec.Counts.Done + b.rec.Counts.Failed + b.rec.Counts.Skipped})
 			// Keep a 10-second window for the rate.

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,13 @@ type Config struct {
 	LeaseMisses       int
 	// DefaultMaxRetries applies to transient failures when a batch sets none.
 	DefaultMaxRetries int
+	// RetryBackoff is the first transient retry's backoff ceiling; each
+	// further attempt doubles it up to RetryBackoffMax, and the wait is drawn
+	// uniformly below the ceiling (full jitter). The base is short because a
+	// document is a few hundred milliseconds of work: a long first wait only
+	// stretches the batch's tail, while the doubling still backs off a
+	// failure that persists.
+	RetryBackoff, RetryBackoffMax time.Duration
 	// CheckpointInterval is how often running batches' records are saved.
 	CheckpointInterval time.Duration
 	// MaxDocuments caps one batch.
@@ -62,6 +70,12 @@ func (c *Config) defaults() {
 	}
 	if c.DefaultMaxRetries <= 0 {
 		c.DefaultMaxRetries = 3
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 100 * time.Millisecond
+	}
+	if c.RetryBackoffMax <= 0 {
+		c.RetryBackoffMax = 30 * time.Second
 	}
 	if c.CheckpointInterval <= 0 {
 		c.CheckpointInterval = 30 * time.Second
@@ -134,6 +148,10 @@ type batch struct {
 	ready      readyQueue
 	delayed    []int32 // retrying after a backoff
 	waitingBig []int32 // fit no connected processor yet
+	// ranksStale: a failure skipped part of the DAG, or the cost model
+	// moved, since ranks were computed; lastRerank paces recomputing.
+	ranksStale bool
+	lastRerank time.Time
 	maxRetries int
 	watchers   map[*Watcher]struct{}
 	samples    []sample // (time, done) for the rate
@@ -219,6 +237,8 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 		for _, ev := range events {
 			s.applyEvent(b, ev, false)
 		}
+		// Ranks were computed before replay; drop what replay skipped.
+		computeRanks(b.docs)
 		for i, d := range b.docs {
 			if d.state == DocPending && d.waiting == 0 {
 				b.ready.push(b.docs, int32(i))
@@ -266,7 +286,7 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 			}
 		}
 	}
-	computeRanks(b.docs, deps)
+	computeRanks(b.docs)
 	b.rec.Counts = Counts{Total: int64(len(specs)), Pending: int64(len(specs))}
 	if b.rec.State == 0 {
 		b.rec.State = BatchRunning
@@ -277,12 +297,15 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 }
 
 // computeRanks sets each document's upward rank (HEFT): its own estimated
-// time plus the longest chain of estimated times through its dependents.
+// time plus the longest chain of estimated times through its dependents
+// that can still run (skipped, failed and cancelled ones add nothing).
 // Kahn's order in reverse, so no recursion however deep the chain.
-func computeRanks(docs []*doc, deps [][]int32) {
+func computeRanks(docs []*doc) {
 	indeg := make([]int32, len(docs))
-	for i := range docs {
-		indeg[i] = int32(len(deps[i]))
+	for _, d := range docs {
+		for _, c := range d.dependents {
+			indeg[c]++
+		}
 	}
 	order := make([]int32, 0, len(docs))
 	for i := range docs {
@@ -302,9 +325,65 @@ func computeRanks(docs []*doc, deps [][]int32) {
 		d := docs[order[k]]
 		best := 0.0
 		for _, c := range d.dependents {
-			best = max(best, docs[c].rank)
+			if cd := docs[c]; !cd.state.terminal() || cd.state == DocDone {
+				best = max(best, cd.rank)
+			}
 		}
 		d.rank = d.est.seconds + best
+	}
+}
+
+// rerankInterval paces recomputing a batch's ranks: at least a tick apart,
+// and a microsecond per document more, so a million-document batch (about
+// a 100 ms pass) spends at most a few percent of the core's time on it.
+func rerankInterval(docs int) time.Duration {
+	return TickInterval + time.Duration(docs)*time.Microsecond
+}
+
+// estimatesStale marks every running batch for re-estimation after the cost
+// model moved. Caller holds mu.
+func (s *Scheduler) estimatesStale() {
+	for _, b := range s.order {
+		if b.rec.State == BatchRunning {
+			b.ranksStale = true
+		}
+	}
+}
+
+// rerankIfDue re-ranks a running batch whose ranks are stale, at the pace
+// rerankInterval allows. Caller holds mu.
+func (s *Scheduler) rerankIfDue(b *batch, now time.Time) {
+	if b.ranksStale && b.rec.State == BatchRunning && now.Sub(b.lastRerank) >= rerankInterval(len(b.docs)) {
+		s.rerank(b, now)
+	}
+}
+
+// rerank refreshes the estimates of documents not yet run from the cost
+// model, recomputes ranks over what can still run, and reorders the ready
+// queue; documents parked as too big for every processor get another look.
+// Caller holds mu.
+func (s *Scheduler) rerank(b *batch, now time.Time) {
+	b.ranksStale = false
+	b.lastRerank = now
+	for _, d := range b.docs {
+		if d.state != DocPending {
+			continue
+		}
+		e := s.model.estimate(d.spec.Path, d.spec.Size)
+		d.est.seconds = e.seconds
+		if d.attempts == 0 {
+			// A document that ran out of memory keeps the larger
+			// reservation its retry was given.
+			d.est.reservation = e.reservation
+		}
+	}
+	computeRanks(b.docs)
+	heap.Init(&b.ready)
+	if len(b.waitingBig) > 0 {
+		for _, i := range b.waitingBig {
+			b.ready.push(b.docs, i)
+		}
+		b.waitingBig = b.waitingBig[:0]
 	}
 }
 

@@ -125,7 +125,7 @@ func (d *DispatchServer) receive(stream schedulerv1.DispatchService_WorkServer, 
 		case *schedulerv1.WorkRequest_Completed:
 			c := k.Completed
 			took := time.Duration(c.GetDurationMs()) * time.Millisecond
-			if err := sess.Complete(c.GetAssignmentId(), c.GetEpoch(), c.GetResultSeq(), took); err != nil {
+			if err := sess.Complete(c.GetAssignmentId(), c.GetEpoch(), c.GetResultSeq(), took, c.GetPeakMemoryBytes()); err != nil {
 				// A late report from a fenced assignment: its document runs
 				// elsewhere; consumers are idempotent, so nothing counts twice.
 				d.Log.Warn("completion rejected", "processor", sess.ProcessorID(), "assignment", c.GetAssignmentId(), "err", err)

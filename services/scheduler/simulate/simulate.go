@@ -233,7 +233,7 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 		}
 		if ev.fail == 0 {
 			took := time.Duration(docs[byID[ev.a.DocumentID]].seconds * float64(time.Second))
-			err = ev.sess.Complete(ev.a.ID, ev.a.Epoch, uint64(seq), took)
+			err = ev.sess.Complete(ev.a.ID, ev.a.Epoch, uint64(seq), took, 0)
 		} else {
 			err = ev.sess.Fail(ev.a.ID, ev.a.Epoch, ev.fail, "simulated failure", 0)
 		}

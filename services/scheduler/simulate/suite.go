@@ -15,6 +15,10 @@ type SuiteResult struct {
 	SeedMakespanRatio float64 `json:"seed_makespan_ratio"`
 	// Mean fraction of FIFO's makespan saved on workloads with dependencies.
 	DAGImprovementVsFIFO float64 `json:"dag_improvement_vs_fifo"`
+	// The most any scheduler could save against FIFO on those workloads:
+	// the mean of 1 - lower bound / FIFO's makespan. Improvement is capped
+	// by how far FIFO itself is from the bound.
+	DAGImprovementCeiling float64 `json:"dag_improvement_ceiling"`
 	// Per workload family (edge fraction), the same three ratios.
 	Families []FamilyResult `json:"families"`
 }
@@ -54,7 +58,7 @@ func RunSuite(ws []Workload) (SuiteResult, error) {
 	}
 	fam := map[string]*acc{}
 	var order []string
-	var dagSaved float64
+	var dagSaved, dagCeiling float64
 	var dagRuns int
 	for _, w := range ws {
 		var r [3]Result
@@ -71,6 +75,7 @@ func RunSuite(ws []Workload) (SuiteResult, error) {
 		res.SeedMakespanRatio += r[2].Ratio()
 		if w.EdgeFraction > 0 {
 			dagSaved += 1 - r[0].Makespan/r[1].Makespan
+			dagCeiling += 1 - r[1].LowerBound/r[1].Makespan
 			dagRuns++
 		}
 		a, ok := fam[w.Name]
@@ -92,6 +97,7 @@ func RunSuite(ws []Workload) (SuiteResult, error) {
 	}
 	if dagRuns > 0 {
 		res.DAGImprovementVsFIFO = dagSaved / float64(dagRuns)
+		res.DAGImprovementCeiling = dagCeiling / float64(dagRuns)
 	}
 	for _, name := range order {
 		a := fam[name]
