@@ -334,10 +334,11 @@ func computeRanks(docs []*doc) {
 }
 
 // rerankInterval paces recomputing a batch's ranks: at least a tick apart,
-// and a microsecond per document more, so a million-document batch (about
-// a 100 ms pass) spends at most a few percent of the core's time on it.
+// and 10 µs per document more, so a million-document batch (a pass of a few
+// hundred milliseconds) re-ranks at most every 10 s and spends a few
+// percent of the core's time on it.
 func rerankInterval(docs int) time.Duration {
-	return TickInterval + time.Duration(docs)*time.Microsecond
+	return TickInterval + time.Duration(docs)*10*time.Microsecond
 }
 
 // estimatesStale marks every running batch for re-estimation after the cost
