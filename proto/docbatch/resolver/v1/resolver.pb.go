@@ -713,8 +713,14 @@ type GetResolverStatsResponse struct {
 	Mentions       int64                  `protobuf:"varint,2,opt,name=mentions,proto3" json:"mentions,omitempty"`
 	Clusters       int64                  `protobuf:"varint,3,opt,name=clusters,proto3" json:"clusters,omitempty"`
 	LastAppliedSeq uint64                 `protobuf:"varint,4,opt,name=last_applied_seq,json=lastAppliedSeq,proto3" json:"last_applied_seq,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Candidate pairs the last clustering scored.
+	CandidatePairs int64 `protobuf:"varint,5,opt,name=candidate_pairs,json=candidatePairs,proto3" json:"candidate_pairs,omitempty"`
+	// Language-model adjudication, when configured (all zero otherwise).
+	LlmCalls            int64 `protobuf:"varint,6,opt,name=llm_calls,json=llmCalls,proto3" json:"llm_calls,omitempty"`
+	LlmPromptTokens     int64 `protobuf:"varint,7,opt,name=llm_prompt_tokens,json=llmPromptTokens,proto3" json:"llm_prompt_tokens,omitempty"`
+	LlmCompletionTokens int64 `protobuf:"varint,8,opt,name=llm_completion_tokens,json=llmCompletionTokens,proto3" json:"llm_completion_tokens,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GetResolverStatsResponse) Reset() {
@@ -773,6 +779,313 @@ func (x *GetResolverStatsResponse) GetLastAppliedSeq() uint64 {
 		return x.LastAppliedSeq
 	}
 	return 0
+}
+
+func (x *GetResolverStatsResponse) GetCandidatePairs() int64 {
+	if x != nil {
+		return x.CandidatePairs
+	}
+	return 0
+}
+
+func (x *GetResolverStatsResponse) GetLlmCalls() int64 {
+	if x != nil {
+		return x.LlmCalls
+	}
+	return 0
+}
+
+func (x *GetResolverStatsResponse) GetLlmPromptTokens() int64 {
+	if x != nil {
+		return x.LlmPromptTokens
+	}
+	return 0
+}
+
+func (x *GetResolverStatsResponse) GetLlmCompletionTokens() int64 {
+	if x != nil {
+		return x.LlmCompletionTokens
+	}
+	return 0
+}
+
+// MentionRef names one mention of a batch.
+type MentionRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DocumentId    string                 `protobuf:"bytes,1,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	Locator       string                 `protobuf:"bytes,2,opt,name=locator,proto3" json:"locator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MentionRef) Reset() {
+	*x = MentionRef{}
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MentionRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MentionRef) ProtoMessage() {}
+
+func (x *MentionRef) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MentionRef.ProtoReflect.Descriptor instead.
+func (*MentionRef) Descriptor() ([]byte, []int) {
+	return file_docbatch_resolver_v1_resolver_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MentionRef) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+func (x *MentionRef) GetLocator() string {
+	if x != nil {
+		return x.Locator
+	}
+	return ""
+}
+
+type ExplainPairRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BatchId       string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	A             *MentionRef            `protobuf:"bytes,2,opt,name=a,proto3" json:"a,omitempty"`
+	B             *MentionRef            `protobuf:"bytes,3,opt,name=b,proto3" json:"b,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainPairRequest) Reset() {
+	*x = ExplainPairRequest{}
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainPairRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainPairRequest) ProtoMessage() {}
+
+func (x *ExplainPairRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainPairRequest.ProtoReflect.Descriptor instead.
+func (*ExplainPairRequest) Descriptor() ([]byte, []int) {
+	return file_docbatch_resolver_v1_resolver_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ExplainPairRequest) GetBatchId() string {
+	if x != nil {
+		return x.BatchId
+	}
+	return ""
+}
+
+func (x *ExplainPairRequest) GetA() *MentionRef {
+	if x != nil {
+		return x.A
+	}
+	return nil
+}
+
+func (x *ExplainPairRequest) GetB() *MentionRef {
+	if x != nil {
+		return x.B
+	}
+	return nil
+}
+
+// Signal is one piece of evidence and its weight (a log-likelihood ratio:
+// positive for "same", negative for "different").
+type Signal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Weight        float64                `protobuf:"fixed64,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	Detail        string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Signal) Reset() {
+	*x = Signal{}
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Signal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Signal) ProtoMessage() {}
+
+func (x *Signal) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Signal.ProtoReflect.Descriptor instead.
+func (*Signal) Descriptor() ([]byte, []int) {
+	return file_docbatch_resolver_v1_resolver_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Signal) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Signal) GetWeight() float64 {
+	if x != nil {
+		return x.Weight
+	}
+	return 0
+}
+
+func (x *Signal) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+type ExplainPairResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	A     *Mention               `protobuf:"bytes,1,opt,name=a,proto3" json:"a,omitempty"`
+	B     *Mention               `protobuf:"bytes,2,opt,name=b,proto3" json:"b,omitempty"`
+	// Sum of the signal weights, and the probability it maps to.
+	Score       float64   `protobuf:"fixed64,3,opt,name=score,proto3" json:"score,omitempty"`
+	Probability float64   `protobuf:"fixed64,4,opt,name=probability,proto3" json:"probability,omitempty"`
+	Signals     []*Signal `protobuf:"bytes,5,rep,name=signals,proto3" json:"signals,omitempty"`
+	// Whether the two mentions ended in one cluster, and that cluster.
+	SameCluster bool   `protobuf:"varint,6,opt,name=same_cluster,json=sameCluster,proto3" json:"same_cluster,omitempty"`
+	ClusterId   string `protobuf:"bytes,7,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	// How the pair was decided: "identifier", "score", "llm", "blocked"
+	// (never compared: no shared blocking key), "conflict".
+	Decision      string `protobuf:"bytes,8,opt,name=decision,proto3" json:"decision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainPairResponse) Reset() {
+	*x = ExplainPairResponse{}
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainPairResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainPairResponse) ProtoMessage() {}
+
+func (x *ExplainPairResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_resolver_v1_resolver_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainPairResponse.ProtoReflect.Descriptor instead.
+func (*ExplainPairResponse) Descriptor() ([]byte, []int) {
+	return file_docbatch_resolver_v1_resolver_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ExplainPairResponse) GetA() *Mention {
+	if x != nil {
+		return x.A
+	}
+	return nil
+}
+
+func (x *ExplainPairResponse) GetB() *Mention {
+	if x != nil {
+		return x.B
+	}
+	return nil
+}
+
+func (x *ExplainPairResponse) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *ExplainPairResponse) GetProbability() float64 {
+	if x != nil {
+		return x.Probability
+	}
+	return 0
+}
+
+func (x *ExplainPairResponse) GetSignals() []*Signal {
+	if x != nil {
+		return x.Signals
+	}
+	return nil
+}
+
+func (x *ExplainPairResponse) GetSameCluster() bool {
+	if x != nil {
+		return x.SameCluster
+	}
+	return false
+}
+
+func (x *ExplainPairResponse) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
+}
+
+func (x *ExplainPairResponse) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
 }
 
 var File_docbatch_resolver_v1_resolver_proto protoreflect.FileDescriptor
@@ -836,12 +1149,39 @@ const file_docbatch_resolver_v1_resolver_proto_rawDesc = "" +
 	"\x17ResolveMentionsResponse\x12B\n" +
 	"\vresolutions\x18\x01 \x03(\v2 .docbatch.resolver.v1.ResolutionR\vresolutions\"4\n" +
 	"\x17GetResolverStatsRequest\x12\x19\n" +
-	"\bbatch_id\x18\x01 \x01(\tR\abatchId\"\x9a\x01\n" +
+	"\bbatch_id\x18\x01 \x01(\tR\abatchId\"\xc0\x02\n" +
 	"\x18GetResolverStatsResponse\x12\x1c\n" +
 	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12\x1a\n" +
 	"\bmentions\x18\x02 \x01(\x03R\bmentions\x12\x1a\n" +
 	"\bclusters\x18\x03 \x01(\x03R\bclusters\x12(\n" +
-	"\x10last_applied_seq\x18\x04 \x01(\x04R\x0elastAppliedSeq*\xa5\x01\n" +
+	"\x10last_applied_seq\x18\x04 \x01(\x04R\x0elastAppliedSeq\x12'\n" +
+	"\x0fcandidate_pairs\x18\x05 \x01(\x03R\x0ecandidatePairs\x12\x1b\n" +
+	"\tllm_calls\x18\x06 \x01(\x03R\bllmCalls\x12*\n" +
+	"\x11llm_prompt_tokens\x18\a \x01(\x03R\x0fllmPromptTokens\x122\n" +
+	"\x15llm_completion_tokens\x18\b \x01(\x03R\x13llmCompletionTokens\"G\n" +
+	"\n" +
+	"MentionRef\x12\x1f\n" +
+	"\vdocument_id\x18\x01 \x01(\tR\n" +
+	"documentId\x12\x18\n" +
+	"\alocator\x18\x02 \x01(\tR\alocator\"\x8f\x01\n" +
+	"\x12ExplainPairRequest\x12\x19\n" +
+	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12.\n" +
+	"\x01a\x18\x02 \x01(\v2 .docbatch.resolver.v1.MentionRefR\x01a\x12.\n" +
+	"\x01b\x18\x03 \x01(\v2 .docbatch.resolver.v1.MentionRefR\x01b\"L\n" +
+	"\x06Signal\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06weight\x18\x02 \x01(\x01R\x06weight\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\"\xbd\x02\n" +
+	"\x13ExplainPairResponse\x12+\n" +
+	"\x01a\x18\x01 \x01(\v2\x1d.docbatch.resolver.v1.MentionR\x01a\x12+\n" +
+	"\x01b\x18\x02 \x01(\v2\x1d.docbatch.resolver.v1.MentionR\x01b\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x01R\x05score\x12 \n" +
+	"\vprobability\x18\x04 \x01(\x01R\vprobability\x126\n" +
+	"\asignals\x18\x05 \x03(\v2\x1c.docbatch.resolver.v1.SignalR\asignals\x12!\n" +
+	"\fsame_cluster\x18\x06 \x01(\bR\vsameCluster\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\a \x01(\tR\tclusterId\x12\x1a\n" +
+	"\bdecision\x18\b \x01(\tR\bdecision*\xa5\x01\n" +
 	"\n" +
 	"EntityType\x12\x1b\n" +
 	"\x17ENTITY_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
@@ -849,13 +1189,14 @@ const file_docbatch_resolver_v1_resolver_proto_rawDesc = "" +
 	"\x18ENTITY_TYPE_ORGANIZATION\x10\x02\x12\x14\n" +
 	"\x10ENTITY_TYPE_WORK\x10\x03\x12\x15\n" +
 	"\x11ENTITY_TYPE_PLACE\x10\x04\x12\x17\n" +
-	"\x13ENTITY_TYPE_CONCEPT\x10\x052\xbc\x03\n" +
+	"\x13ENTITY_TYPE_CONCEPT\x10\x052\xa0\x04\n" +
 	"\x0fResolverService\x12e\n" +
 	"\fListClusters\x12).docbatch.resolver.v1.ListClustersRequest\x1a*.docbatch.resolver.v1.ListClustersResponse\x12_\n" +
 	"\n" +
 	"GetCluster\x12'.docbatch.resolver.v1.GetClusterRequest\x1a(.docbatch.resolver.v1.GetClusterResponse\x12n\n" +
 	"\x0fResolveMentions\x12,.docbatch.resolver.v1.ResolveMentionsRequest\x1a-.docbatch.resolver.v1.ResolveMentionsResponse\x12q\n" +
-	"\x10GetResolverStats\x12-.docbatch.resolver.v1.GetResolverStatsRequest\x1a..docbatch.resolver.v1.GetResolverStatsResponseB\xdf\x01\n" +
+	"\x10GetResolverStats\x12-.docbatch.resolver.v1.GetResolverStatsRequest\x1a..docbatch.resolver.v1.GetResolverStatsResponse\x12b\n" +
+	"\vExplainPair\x12(.docbatch.resolver.v1.ExplainPairRequest\x1a).docbatch.resolver.v1.ExplainPairResponseB\xdf\x01\n" +
 	"\x18com.docbatch.resolver.v1B\rResolverProtoP\x01ZBgithub.com/docbatch/docbatch/proto/docbatch/resolver/v1;resolverv1\xa2\x02\x03DRX\xaa\x02\x14Docbatch.Resolver.V1\xca\x02\x14Docbatch\\Resolver\\V1\xe2\x02 Docbatch\\Resolver\\V1\\GPBMetadata\xea\x02\x16Docbatch::Resolver::V1b\x06proto3"
 
 var (
@@ -871,7 +1212,7 @@ func file_docbatch_resolver_v1_resolver_proto_rawDescGZIP() []byte {
 }
 
 var file_docbatch_resolver_v1_resolver_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_docbatch_resolver_v1_resolver_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_docbatch_resolver_v1_resolver_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_docbatch_resolver_v1_resolver_proto_goTypes = []any{
 	(EntityType)(0),                  // 0: docbatch.resolver.v1.EntityType
 	(*Mention)(nil),                  // 1: docbatch.resolver.v1.Mention
@@ -885,11 +1226,15 @@ var file_docbatch_resolver_v1_resolver_proto_goTypes = []any{
 	(*ResolveMentionsResponse)(nil),  // 9: docbatch.resolver.v1.ResolveMentionsResponse
 	(*GetResolverStatsRequest)(nil),  // 10: docbatch.resolver.v1.GetResolverStatsRequest
 	(*GetResolverStatsResponse)(nil), // 11: docbatch.resolver.v1.GetResolverStatsResponse
-	nil,                              // 12: docbatch.resolver.v1.Mention.AttributesEntry
+	(*MentionRef)(nil),               // 12: docbatch.resolver.v1.MentionRef
+	(*ExplainPairRequest)(nil),       // 13: docbatch.resolver.v1.ExplainPairRequest
+	(*Signal)(nil),                   // 14: docbatch.resolver.v1.Signal
+	(*ExplainPairResponse)(nil),      // 15: docbatch.resolver.v1.ExplainPairResponse
+	nil,                              // 16: docbatch.resolver.v1.Mention.AttributesEntry
 }
 var file_docbatch_resolver_v1_resolver_proto_depIdxs = []int32{
 	0,  // 0: docbatch.resolver.v1.Mention.type:type_name -> docbatch.resolver.v1.EntityType
-	12, // 1: docbatch.resolver.v1.Mention.attributes:type_name -> docbatch.resolver.v1.Mention.AttributesEntry
+	16, // 1: docbatch.resolver.v1.Mention.attributes:type_name -> docbatch.resolver.v1.Mention.AttributesEntry
 	0,  // 2: docbatch.resolver.v1.Cluster.type:type_name -> docbatch.resolver.v1.EntityType
 	1,  // 3: docbatch.resolver.v1.Cluster.members:type_name -> docbatch.resolver.v1.Mention
 	0,  // 4: docbatch.resolver.v1.ListClustersRequest.type:type_name -> docbatch.resolver.v1.EntityType
@@ -898,19 +1243,26 @@ var file_docbatch_resolver_v1_resolver_proto_depIdxs = []int32{
 	1,  // 7: docbatch.resolver.v1.ResolveMentionsRequest.mentions:type_name -> docbatch.resolver.v1.Mention
 	1,  // 8: docbatch.resolver.v1.Resolution.mention:type_name -> docbatch.resolver.v1.Mention
 	8,  // 9: docbatch.resolver.v1.ResolveMentionsResponse.resolutions:type_name -> docbatch.resolver.v1.Resolution
-	3,  // 10: docbatch.resolver.v1.ResolverService.ListClusters:input_type -> docbatch.resolver.v1.ListClustersRequest
-	5,  // 11: docbatch.resolver.v1.ResolverService.GetCluster:input_type -> docbatch.resolver.v1.GetClusterRequest
-	7,  // 12: docbatch.resolver.v1.ResolverService.ResolveMentions:input_type -> docbatch.resolver.v1.ResolveMentionsRequest
-	10, // 13: docbatch.resolver.v1.ResolverService.GetResolverStats:input_type -> docbatch.resolver.v1.GetResolverStatsRequest
-	4,  // 14: docbatch.resolver.v1.ResolverService.ListClusters:output_type -> docbatch.resolver.v1.ListClustersResponse
-	6,  // 15: docbatch.resolver.v1.ResolverService.GetCluster:output_type -> docbatch.resolver.v1.GetClusterResponse
-	9,  // 16: docbatch.resolver.v1.ResolverService.ResolveMentions:output_type -> docbatch.resolver.v1.ResolveMentionsResponse
-	11, // 17: docbatch.resolver.v1.ResolverService.GetResolverStats:output_type -> docbatch.resolver.v1.GetResolverStatsResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 10: docbatch.resolver.v1.ExplainPairRequest.a:type_name -> docbatch.resolver.v1.MentionRef
+	12, // 11: docbatch.resolver.v1.ExplainPairRequest.b:type_name -> docbatch.resolver.v1.MentionRef
+	1,  // 12: docbatch.resolver.v1.ExplainPairResponse.a:type_name -> docbatch.resolver.v1.Mention
+	1,  // 13: docbatch.resolver.v1.ExplainPairResponse.b:type_name -> docbatch.resolver.v1.Mention
+	14, // 14: docbatch.resolver.v1.ExplainPairResponse.signals:type_name -> docbatch.resolver.v1.Signal
+	3,  // 15: docbatch.resolver.v1.ResolverService.ListClusters:input_type -> docbatch.resolver.v1.ListClustersRequest
+	5,  // 16: docbatch.resolver.v1.ResolverService.GetCluster:input_type -> docbatch.resolver.v1.GetClusterRequest
+	7,  // 17: docbatch.resolver.v1.ResolverService.ResolveMentions:input_type -> docbatch.resolver.v1.ResolveMentionsRequest
+	10, // 18: docbatch.resolver.v1.ResolverService.GetResolverStats:input_type -> docbatch.resolver.v1.GetResolverStatsRequest
+	13, // 19: docbatch.resolver.v1.ResolverService.ExplainPair:input_type -> docbatch.resolver.v1.ExplainPairRequest
+	4,  // 20: docbatch.resolver.v1.ResolverService.ListClusters:output_type -> docbatch.resolver.v1.ListClustersResponse
+	6,  // 21: docbatch.resolver.v1.ResolverService.GetCluster:output_type -> docbatch.resolver.v1.GetClusterResponse
+	9,  // 22: docbatch.resolver.v1.ResolverService.ResolveMentions:output_type -> docbatch.resolver.v1.ResolveMentionsResponse
+	11, // 23: docbatch.resolver.v1.ResolverService.GetResolverStats:output_type -> docbatch.resolver.v1.GetResolverStatsResponse
+	15, // 24: docbatch.resolver.v1.ResolverService.ExplainPair:output_type -> docbatch.resolver.v1.ExplainPairResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_docbatch_resolver_v1_resolver_proto_init() }
@@ -924,7 +1276,7 @@ func file_docbatch_resolver_v1_resolver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_docbatch_resolver_v1_resolver_proto_rawDesc), len(file_docbatch_resolver_v1_resolver_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

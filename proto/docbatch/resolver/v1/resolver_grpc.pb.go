@@ -23,6 +23,7 @@ const (
 	ResolverService_GetCluster_FullMethodName       = "/docbatch.resolver.v1.ResolverService/GetCluster"
 	ResolverService_ResolveMentions_FullMethodName  = "/docbatch.resolver.v1.ResolverService/ResolveMentions"
 	ResolverService_GetResolverStats_FullMethodName = "/docbatch.resolver.v1.ResolverService/GetResolverStats"
+	ResolverService_ExplainPair_FullMethodName      = "/docbatch.resolver.v1.ResolverService/ExplainPair"
 )
 
 // ResolverServiceClient is the client API for ResolverService service.
@@ -39,6 +40,9 @@ type ResolverServiceClient interface {
 	ResolveMentions(ctx context.Context, in *ResolveMentionsRequest, opts ...grpc.CallOption) (*ResolveMentionsResponse, error)
 	// GetResolverStats reports what the resolver has consumed for a batch.
 	GetResolverStats(ctx context.Context, in *GetResolverStatsRequest, opts ...grpc.CallOption) (*GetResolverStatsResponse, error)
+	// ExplainPair says how the resolver judged two mentions of a batch: the
+	// score, each signal's contribution, and whether they ended in one cluster.
+	ExplainPair(ctx context.Context, in *ExplainPairRequest, opts ...grpc.CallOption) (*ExplainPairResponse, error)
 }
 
 type resolverServiceClient struct {
@@ -89,6 +93,16 @@ func (c *resolverServiceClient) GetResolverStats(ctx context.Context, in *GetRes
 	return out, nil
 }
 
+func (c *resolverServiceClient) ExplainPair(ctx context.Context, in *ExplainPairRequest, opts ...grpc.CallOption) (*ExplainPairResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainPairResponse)
+	err := c.cc.Invoke(ctx, ResolverService_ExplainPair_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ResolverServiceServer is the server API for ResolverService service.
 // All implementations must embed UnimplementedResolverServiceServer
 // for forward compatibility.
@@ -103,6 +117,9 @@ type ResolverServiceServer interface {
 	ResolveMentions(context.Context, *ResolveMentionsRequest) (*ResolveMentionsResponse, error)
 	// GetResolverStats reports what the resolver has consumed for a batch.
 	GetResolverStats(context.Context, *GetResolverStatsRequest) (*GetResolverStatsResponse, error)
+	// ExplainPair says how the resolver judged two mentions of a batch: the
+	// score, each signal's contribution, and whether they ended in one cluster.
+	ExplainPair(context.Context, *ExplainPairRequest) (*ExplainPairResponse, error)
 	mustEmbedUnimplementedResolverServiceServer()
 }
 
@@ -124,6 +141,9 @@ func (UnimplementedResolverServiceServer) ResolveMentions(context.Context, *Reso
 }
 func (UnimplementedResolverServiceServer) GetResolverStats(context.Context, *GetResolverStatsRequest) (*GetResolverStatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetResolverStats not implemented")
+}
+func (UnimplementedResolverServiceServer) ExplainPair(context.Context, *ExplainPairRequest) (*ExplainPairResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExplainPair not implemented")
 }
 func (UnimplementedResolverServiceServer) mustEmbedUnimplementedResolverServiceServer() {}
 func (UnimplementedResolverServiceServer) testEmbeddedByValue()                         {}
@@ -218,6 +238,24 @@ func _ResolverService_GetResolverStats_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ResolverService_ExplainPair_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainPairRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolverServiceServer).ExplainPair(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolverService_ExplainPair_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolverServiceServer).ExplainPair(ctx, req.(*ExplainPairRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ResolverService_ServiceDesc is the grpc.ServiceDesc for ResolverService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -240,6 +278,10 @@ var ResolverService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetResolverStats",
 			Handler:    _ResolverService_GetResolverStats_Handler,
+		},
+		{
+			MethodName: "ExplainPair",
+			Handler:    _ResolverService_ExplainPair_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
