@@ -26,6 +26,7 @@ import (
 	citsvc "github.com/docbatch/docbatch/services/citations/service"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/security"
 	procsvc "github.com/docbatch/docbatch/services/processor/service"
 	ressvc "github.com/docbatch/docbatch/services/resolver/service"
 	schedsvc "github.com/docbatch/docbatch/services/scheduler/service"
@@ -37,8 +38,14 @@ type Config struct {
 	StateDir string
 	// Listen is the gRPC address for other clients; "" serves in-process only.
 	Listen string
+	// Security guards the Listen address (TLS, tokens, client
+	// certificates). The in-process connection the node's own processors
+	// and commands use never leaves the process and is served apart.
+	Security security.ServerConfig
 	// NATSURL selects an external NATS; "" starts the embedded server.
 	NATSURL string
+	// NATSCredentials authenticate to an external NATS.
+	NATSCredentials natsbus.Credentials
 	// NATSListen exposes the embedded server ("host:port"); "" keeps it
 	// in-process.
 	NATSListen string
@@ -60,7 +67,8 @@ type Node struct {
 	ns      *server.Server
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	srv     *grpcserver.Server
+	srv     *grpcserver.Server // on Listen, with Security
+	inner   *grpcserver.Server // on bufLis, in-process only
 	bufLis  *bufconn.Listener
 	tcpLis  net.Listener
 	conn    *grpc.ClientConn
@@ -104,7 +112,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 			log.Info("embedded nats listening", "url", n.ns.ClientURL())
 		}
 	}
-	n.nc, err = natsbus.Dialer{URL: cfg.NATSURL, Embedded: n.ns, Log: log}.Connect("docbatch-node")
+	n.nc, err = natsbus.Dialer{URL: cfg.NATSURL, Embedded: n.ns, Credentials: cfg.NATSCredentials, Log: log}.Connect("docbatch-node")
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +129,21 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.Cit, err = citsvc.New(ctx, cfg.Citations, citsvc.Deps{NATS: n.nc, Log: log.With("component", "citations")}); err != nil {
 		return nil, fmt.Errorf("citations: %w", err)
 	}
-	n.srv = grpcserver.New(log)
-	n.Sched.Register(n.srv.GRPC)
-	n.Res.Register(n.srv.GRPC)
-	n.Cit.Register(n.srv.GRPC)
+	secOpts, err := cfg.Security.ServerOptions()
+	if err != nil {
+		return nil, err
+	}
 	var names []string
 	names = append(names, n.Sched.HealthNames()...)
 	names = append(names, n.Res.HealthNames()...)
 	names = append(names, n.Cit.HealthNames()...)
-	n.srv.SetServing(names...)
+	n.srv, n.inner = grpcserver.New(log, secOpts...), grpcserver.New(log)
+	for _, srv := range []*grpcserver.Server{n.srv, n.inner} {
+		n.Sched.Register(srv.GRPC)
+		n.Res.Register(srv.GRPC)
+		n.Cit.Register(srv.GRPC)
+		srv.SetServing(names...)
+	}
 
 	n.bufLis = bufconn.Listen(4 << 20)
 	if cfg.Listen != "" {
@@ -149,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	g, gctx := errgroup.WithContext(rctx)
 	n.group = g
 	g.Go(func() error {
-		err := n.srv.GRPC.Serve(n.bufLis)
+		err := n.inner.GRPC.Serve(n.bufLis)
 		if errors.Is(err, grpc.ErrServerStopped) {
 			return nil
 		}
@@ -157,9 +171,8 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	})
 	if n.tcpLis != nil {
 		g.Go(func() error { return n.srv.Serve(gctx, n.tcpLis, 3*time.Second) })
-	} else {
-		g.Go(func() error { <-gctx.Done(); n.srv.Health.Shutdown(); n.srv.GRPC.Stop(); return nil })
 	}
+	g.Go(func() error { <-gctx.Done(); n.inner.Health.Shutdown(); n.inner.GRPC.Stop(); return nil })
 	g.Go(func() error { return n.Sched.Run(gctx) })
 	g.Go(func() error { return n.Res.Run(gctx) })
 	g.Go(func() error { return n.Cit.Run(gctx) })

@@ -15,16 +15,31 @@ import (
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
 	"github.com/docbatch/docbatch/services/platform/flagenv"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
+	"github.com/docbatch/docbatch/services/platform/security"
 )
 
-func clientFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs, fs.String("server", "127.0.0.1:7400", "address of a docbatch server (docbatch serve or the scheduler)")
+// serverFlags say how a client command reaches the server: its address,
+// TLS and token.
+type serverFlags struct {
+	addr string
+	sec  security.ClientConfig
 }
 
-func dial(addr string) (*grpc.ClientConn, schedulerv1.SchedulerServiceClient, error) {
-	cc, err := grpcserver.Dial(addr)
+func clientFlags(name string, stderr io.Writer) (*flag.FlagSet, *serverFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s := &serverFlags{}
+	fs.StringVar(&s.addr, "server", "127.0.0.1:7400", "address of a docbatch server (docbatch serve or the scheduler)")
+	s.sec.RegisterFlags(fs, "")
+	return fs, s
+}
+
+func dial(s *serverFlags) (*grpc.ClientConn, schedulerv1.SchedulerServiceClient, error) {
+	opts, err := s.sec.DialOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	cc, err := grpcserver.Dial(s.addr, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -63,7 +78,7 @@ func submitCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			prefix = filepath.ToSlash(rel)
 		}
 	}
-	cc, sched, err := dial(*server)
+	cc, sched, err := dial(server)
 	if err != nil {
 		return err
 	}
@@ -113,7 +128,7 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
 	}
-	cc, sched, err := dial(*server)
+	cc, sched, err := dial(server)
 	if err != nil {
 		return err
 	}
@@ -148,7 +163,7 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "Usage: docbatch watch [--server ADDR] BATCH")
 		return exitCode(2)
 	}
-	cc, sched, err := dial(*server)
+	cc, sched, err := dial(server)
 	if err != nil {
 		return err
 	}
@@ -166,7 +181,7 @@ func cancelCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "Usage: docbatch cancel [--server ADDR] BATCH")
 		return exitCode(2)
 	}
-	cc, sched, err := dial(*server)
+	cc, sched, err := dial(server)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ import (
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
 	"github.com/docbatch/docbatch/report"
 	"github.com/docbatch/docbatch/services/platform/flagenv"
+	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/security"
 	"github.com/docbatch/docbatch/services/platform/telemetry"
 )
 
@@ -36,6 +38,7 @@ type nodeFlags struct {
 	slots      int
 	budget     byteSize
 	logLevel   string
+	natsCreds  natsbus.Credentials
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, defaultState string) {
@@ -48,10 +51,11 @@ func (f *nodeFlags) register(fs *flag.FlagSet, defaultState string) {
 	f.budget = 1 << 30
 	fs.Var(&f.budget, "memory-budget", "memory budget of each processor (e.g. 512MiB, 2GiB)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.natsCreds.RegisterFlags(fs)
 }
 
 func (f *nodeFlags) config(roots []string, log *slog.Logger) node.Config {
-	cfg := node.Config{StateDir: f.state, NATSURL: f.natsURL, NATSListen: f.natsListen, SyncAlways: f.syncAlways, Processors: f.processors, Log: log}
+	cfg := node.Config{StateDir: f.state, NATSURL: f.natsURL, NATSCredentials: f.natsCreds, NATSListen: f.natsListen, SyncAlways: f.syncAlways, Processors: f.processors, Log: log}
 	cfg.Scheduler.Roots = roots
 	cfg.Scheduler.HeartbeatInterval = 2 * time.Second
 	cfg.Scheduler.LeaseMisses = 3
@@ -199,6 +203,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	var nf nodeFlags
 	nf.register(fs, ".docbatch")
 	listen := fs.String("listen", "127.0.0.1:7400", "gRPC listen address for all services")
+	var sec security.ServerConfig
+	sec.RegisterFlags(fs)
 	roots := fs.String("roots", ".", "comma-separated folders documents may be read from (the first is the default root)")
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
@@ -231,6 +237,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	cfg := nf.config(rs, log)
 	cfg.Listen = *listen
+	cfg.Security = sec
 	n, err := node.Start(ctx, cfg)
 	if err != nil {
 		return err

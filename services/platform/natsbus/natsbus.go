@@ -8,6 +8,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -32,9 +34,59 @@ const (
 // Dialer says how to reach NATS: an embedded server (in-process, no socket)
 // or a URL.
 type Dialer struct {
-	URL      string
-	Embedded *server.Server
-	Log      *slog.Logger
+	URL         string
+	Embedded    *server.Server
+	Credentials Credentials
+	Log         *slog.Logger
+}
+
+// Credentials authenticate a connection to NATS and verify the server: a
+// .creds file (JWT and nkey), an nkey seed file, or a user and password;
+// and TLS with a CA, optionally with a client certificate.
+type Credentials struct {
+	CredsFile, NKeyFile string
+	User, Password      string
+	CAFile              string
+	CertFile, KeyFile   string
+}
+
+// RegisterFlags binds the NATS credential flags.
+func (c *Credentials) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.CredsFile, "nats-creds", "", "NATS .creds file (user JWT and nkey seed)")
+	fs.StringVar(&c.NKeyFile, "nats-nkey", "", "NATS nkey seed file")
+	fs.StringVar(&c.User, "nats-user", "", "NATS user name")
+	fs.StringVar(&c.Password, "nats-password", "", "NATS password")
+	fs.StringVar(&c.CAFile, "nats-tls-ca", "", "PEM CA to verify the NATS server with (enables TLS)")
+	fs.StringVar(&c.CertFile, "nats-tls-cert", "", "PEM client certificate for NATS mutual TLS")
+	fs.StringVar(&c.KeyFile, "nats-tls-key", "", "PEM private key for --nats-tls-cert")
+}
+
+// options turns the credentials into connection options.
+func (c Credentials) options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if c.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	}
+	if c.NKeyFile != "" {
+		o, err := nats.NkeyOptionFromSeed(c.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading nkey seed %s: %w", c.NKeyFile, err)
+		}
+		opts = append(opts, o)
+	}
+	if c.User != "" || c.Password != "" {
+		opts = append(opts, nats.UserInfo(c.User, c.Password))
+	}
+	if c.CAFile != "" {
+		opts = append(opts, nats.RootCAs(c.CAFile))
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return nil, errors.New("--nats-tls-cert and --nats-tls-key go together")
+	}
+	if c.CertFile != "" {
+		opts = append(opts, nats.ClientCert(c.CertFile, c.KeyFile))
+	}
+	return opts, nil
 }
 
 // Connect opens a connection that reconnects forever: services wait for NATS
@@ -56,6 +108,11 @@ func (d Dialer) Connect(name string) (*nats.Conn, error) {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrl()) }),
 	}
+	creds, err := d.Credentials.options()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, creds...)
 	url := d.URL
 	if d.Embedded != nil {
 		opts = append(opts, nats.InProcessServer(d.Embedded))

@@ -24,12 +24,17 @@ import (
 	"github.com/docbatch/docbatch/services/platform/flagenv"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/security"
 	"github.com/docbatch/docbatch/services/platform/telemetry"
 )
 
 // Flags are the settings every service binary has.
 type Flags struct {
 	Listen, NATSURL, LogLevel string
+	// Security is the gRPC server's TLS and authorisation.
+	Security security.ServerConfig
+	// NATS is how to authenticate to NATS and verify it.
+	NATS natsbus.Credentials
 }
 
 // Register binds the common flags; defaultListen differs per service.
@@ -37,6 +42,8 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultListen, listenUsage string) {
 	fs.StringVar(&f.Listen, "listen", defaultListen, listenUsage)
 	fs.StringVar(&f.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 	fs.StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.Security.RegisterFlags(fs)
+	f.NATS.RegisterFlags(fs)
 }
 
 // Process is a started service process.
@@ -44,6 +51,7 @@ type Process struct {
 	Log         *slog.Logger
 	NATS        *nats.Conn
 	listen      string
+	security    security.ServerConfig
 	shutdownTel func(context.Context) error
 }
 
@@ -61,12 +69,17 @@ func Start(ctx context.Context, name string, fs *flag.FlagSet, f Flags, stderr i
 	if err != nil {
 		return nil, err
 	}
-	nc, err := natsbus.Dialer{URL: f.NATSURL, Log: log}.Connect("docbatch-" + name)
+	// Fail on bad TLS settings before connecting anywhere.
+	if _, err := f.Security.ServerOptions(); err != nil {
+		_ = shutdownTel(context.Background())
+		return nil, err
+	}
+	nc, err := natsbus.Dialer{URL: f.NATSURL, Credentials: f.NATS, Log: log}.Connect("docbatch-" + name)
 	if err != nil {
 		_ = shutdownTel(context.Background())
 		return nil, err
 	}
-	return &Process{Log: log, NATS: nc, listen: f.Listen, shutdownTel: shutdownTel}, nil
+	return &Process{Log: log, NATS: nc, listen: f.Listen, security: f.Security, shutdownTel: shutdownTel}, nil
 }
 
 // Close drains NATS and flushes telemetry, each with its own deadline (the
@@ -95,7 +108,11 @@ func (p *Process) Serve(ctx context.Context, register func(grpc.ServiceRegistrar
 	if err != nil {
 		return err
 	}
-	srv := grpcserver.New(p.Log)
+	opts, err := p.security.ServerOptions()
+	if err != nil {
+		return err
+	}
+	srv := grpcserver.New(p.Log, opts...)
 	if register != nil {
 		register(srv.GRPC)
 	}

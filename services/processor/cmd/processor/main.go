@@ -8,11 +8,10 @@ import (
 	"context"
 	"flag"
 	"io"
-	"os"
-	"runtime/debug"
 
 	"github.com/docbatch/docbatch/services/platform/flagenv"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
+	"github.com/docbatch/docbatch/services/platform/security"
 	"github.com/docbatch/docbatch/services/platform/servicemain"
 	"github.com/docbatch/docbatch/services/processor/service"
 )
@@ -23,6 +22,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("processor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	scheduler := fs.String("scheduler", "127.0.0.1:7401", "scheduler gRPC address")
+	var schedSec security.ClientConfig
+	schedSec.RegisterFlags(fs, "scheduler-")
 	var common servicemain.Flags
 	common.Register(fs, "127.0.0.1:7402", "address of the health and reflection gRPC server")
 	var cfg service.Config
@@ -30,18 +31,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
 	}
-	// The Go heap is the bulk of a processor's memory: make the GC work
-	// harder as it nears the budget instead of letting it run past. An
-	// explicit GOMEMLIMIT wins.
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && cfg.MemoryBudget > 0 && cfg.MemoryBudget < 1<<63 {
-		debug.SetMemoryLimit(int64(cfg.MemoryBudget))
-	}
+	service.SetMemoryLimit(cfg.MemoryBudget)
 	p, err := servicemain.Start(ctx, "processor", fs, common, stderr)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	cc, err := grpcserver.Dial(*scheduler)
+	dialOpts, err := schedSec.DialOptions()
+	if err != nil {
+		return err
+	}
+	cc, err := grpcserver.Dial(*scheduler, dialOpts...)
 	if err != nil {
 		return err
 	}
