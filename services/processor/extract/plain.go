@@ -174,13 +174,17 @@ func parsePlainHint(ctx context.Context, raw string, doc *Document, titleHint st
 			hb.WriteString(l.text)
 			hb.WriteByte('\n')
 		}
-		doc.Year = parseYear(hb.String())
+		// Bounded like the other header scans: a megabyte-long first
+		// line must not cost seconds of regexp time.
+		doc.Year = parseYear(truncateBytes(hb.String(), 20000))
 	}
 	return nil
 }
 
 func isNoiseLine(t string) bool {
-	return len(t) < 4 || pageNumRe.MatchString(t) || noiseRe.MatchString(t) || articleKind.MatchString(t)
+	// A line of over 1000 bytes is no title; the length check also keeps
+	// the unanchored noiseRe off megabyte-long lines, which took seconds.
+	return len(t) < 4 || len(t) > 1000 || pageNumRe.MatchString(t) || noiseRe.MatchString(t) || articleKind.MatchString(t)
 }
 
 // parseHeader finds the title (first substantial non-noise lines) and the
@@ -207,20 +211,8 @@ func parseHeader(header []textLine, doc *Document) {
 		title += " " + t
 	}
 	doc.Title = title
-	// The author line: the next non-empty line(s) that look like names.
-	for ; i < len(header); i++ {
-		t := strings.TrimSpace(header[i].text)
-		if t == "" {
-			continue
-		}
-		if !looksLikeAuthorLine(t) && !soleAuthor(header, i) {
-			if len(doc.Authors) > 0 {
-				break
-			}
-			continue
-		}
-		doc.Authors = append(doc.Authors, parseAuthorLine(t)...)
-	}
+	// The author block: the next line(s) that read as names.
+	doc.Authors = append(doc.Authors, authorBlock(header[i:], len(header))...)
 }
 
 // splitNameList splits an author line on commas, semicolons and "and",
@@ -458,11 +450,23 @@ func findTitleEnd(lines []textLine, title string) int {
 	if len(tk) < 8 {
 		return -1
 	}
+	// First where a line begins with the title (the title itself), then
+	// anywhere (a title set inline after other text); a citation line
+	// quoting the title mid-line must not win over the title.
+	for _, atStart := range []bool{true, false} {
+		if end := findTitleEndFrom(lines, tk, atStart); end >= 0 {
+			return end
+		}
+	}
+	return -1
+}
+
+func findTitleEndFrom(lines []textLine, tk string, atStart bool) int {
 	head := tk[:min(len(tk), 15)]
 	for i, l := range lines {
 		lk := titleKey(l.text)
 		k := strings.Index(lk, head)
-		if k < 0 {
+		if k < 0 || atStart && k > 0 {
 			continue
 		}
 		acc := lk[k:]
@@ -494,23 +498,7 @@ func findTitleEnd(lines []textLine, title string) int {
 // authorsAfter reads the author line(s) at the start of lines: the first
 // lines that look like names, within the first few non-empty lines.
 func authorsAfter(lines []textLine) []Author {
-	var out []Author
-	seen := 0
-	for i := range lines {
-		t := strings.TrimSpace(lines[i].text)
-		if t == "" {
-			continue
-		}
-		seen++
-		if !looksLikeAuthorLine(t) && !soleAuthor(lines, i) {
-			if len(out) > 0 || seen >= 6 {
-				break
-			}
-			continue
-		}
-		out = append(out, parseAuthorLine(t)...)
-	}
-	return out
+	return authorBlock(lines, 6)
 }
 
 var (

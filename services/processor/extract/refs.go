@@ -26,11 +26,12 @@ var (
 	spaceVolRe    = regexp.MustCompile(`(?:^|[\s.])(\d{1,5})\s*,\s*((?:[A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?))\b`)
 	volWordRe     = regexp.MustCompile(`(?i)\b(?:vol(?:ume)?\.?)\s*(\d+)`)
 	pagesWordRe   = regexp.MustCompile(`(?i)\b(?:pp?\.|pages)\s*([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)`)
-	commaVolRe    = regexp.MustCompile(`,\s*(\d{1,5})\s*,\s*([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)\b`)
-	etAlRe        = regexp.MustCompile(`(?i),?\s*\bet\.?\s*al\b\.?|…|\.\.\.`)
-	edsRe         = regexp.MustCompile(`(?i)\(\s*eds?\.?\s*\)|\beds?\.$`)
-	initialsRe    = regexp.MustCompile(`^(?:\p{Lu}\.?\s?-?\s?){1,4}$`)
-	vancNameRe    = regexp.MustCompile(`^(\p{Lu}[\p{L}'’\-]+(?:\s+\p{L}[\p{L}'’\-]+)*)\s+(\p{Lu}{1,3})$`)
+	// ", 12, 45–67" and APA 7's e-locator ", 238, Article 108177".
+	commaVolRe = regexp.MustCompile(`(?i),\s*(\d{1,5})\s*,\s*(?:article(?:\s+no\.?)?\s+)?([A-Za-z]?\d+(?:\s*[-–—]\s*[A-Za-z]?\d+)?)\b`)
+	etAlRe     = regexp.MustCompile(`(?i),?\s*\bet\.?\s*al\b\.?|…|\.\.\.`)
+	edsRe      = regexp.MustCompile(`(?i)\(\s*eds?\.?\s*\)|\beds?\.$`)
+	initialsRe = regexp.MustCompile(`^(?:\p{Lu}\.?\s?-?\s?){1,4}$|^(?:\p{Lu}\.\s?-?\s?){5,6}$`)
+	vancNameRe = regexp.MustCompile(`^(\p{Lu}[\p{L}'’\-]+(?:\s+\p{L}[\p{L}'’\-]+)*)\s+(\p{Lu}{1,3})$`)
 	// "[cited 2024 Apr 14]", "accessed 3 May 2021": a year that is not the publication's.
 	accessDateRe = regexp.MustCompile(`(?i)\b(?:cited|accessed|retrieved|viewed|updated|downloaded)\b[^\])\d]{0,15}(?:\d{1,2}[^\])\d]{1,12})?$`)
 	inPrefixRe   = regexp.MustCompile(`(?i)^in:?\s+`)
@@ -63,13 +64,14 @@ func ParseReference(raw string) Reference {
 		end := loc[2] + len(ref.DOI)
 		s = s[:loc[0]] + " " + s[end:]
 	}
+	s = accessedRe.ReplaceAllString(s, " ")
 	s = urlRe.ReplaceAllString(s, " ")
 	s = pmidRe.ReplaceAllString(s, " ")
 	s = collapseSpace(s)
 	s = strings.TrimRight(s, " ,;:")
 
 	var authors, title, rest string
-	if m := quoteRe.FindStringSubmatchIndex(s); m != nil && m[0] > 0 {
+	if m := quoteRe.FindStringSubmatchIndex(s); m != nil && m[0] > 0 && quotedTitle(s, m) {
 		// IEEE/Chicago: the title is quoted.
 		authors, title, rest = s[:m[0]], s[m[2]:m[3]], s[m[1]:]
 		if y := yearRe.FindStringSubmatch(authors); y != nil {
@@ -77,7 +79,7 @@ func ParseReference(raw string) Reference {
 			authors = yearRe.ReplaceAllString(authors, "")
 			authors = strings.NewReplacer("()", "", "( )", "").Replace(authors)
 		}
-	} else if m := apaYearRe.FindStringSubmatchIndex(s); m != nil && m[0] > 0 && looksLikeAuthors(s[:m[0]]) {
+	} else if m := apaYearRe.FindStringSubmatchIndex(s); m != nil && m[0] > 0 && (looksLikeAuthors(s[:m[0]]) || orgAuthor(s[:m[0]])) {
 		authors = s[:m[0]]
 		if m[2] >= 0 {
 			ref.Year = atoi(s[m[2]:m[3]])
@@ -105,11 +107,30 @@ func ParseReference(raw string) Reference {
 			title, rest = segs[0], strings.Join(segs[1:], ". ")
 		} else if len(segs) == 1 {
 			rest = segs[0]
+			// A work without authors, "Title, Publisher Std., March
+			// 2011": the title is what precedes the trailing date.
+			if m := trailingDateRe.FindStringIndex(segs[0]); m != nil && authors == "" && len(strings.Fields(segs[0][:m[0]])) >= 3 {
+				title = segs[0][:m[0]]
+				rest = ""
+			} else if authors == "" && refYearIndex(segs[0]) == nil && len(strings.Fields(segs[0])) >= 3 && !strings.ContainsAny(segs[0], ":;") {
+				// No authors, no date, no volume: a bare title ("Efficient
+				// XML Interchange (EXI) Format 1.0, W3C Std.").
+				title, rest = segs[0], ""
+			}
 		}
 	}
 	ref.Authors = splitAuthors(authors)
+	book := false
+	if m := bookPublisherRe.FindStringSubmatchIndex(title); m != nil {
+		// "Book Title; Publisher: City, 2004": a book, whose title is
+		// the whole work; the publisher is no venue.
+		title, rest, book = title[:m[2]], title[m[3]:]+". "+rest, true
+	}
 	ref.Title = strings.Trim(title, " .,;:\"'“”‘’")
 	parseVenue(rest, &ref)
+	if book {
+		ref.Venue = ""
+	}
 	if ref.Year == 0 {
 		if m := refYearIndex(s); m != nil {
 			ref.Year = atoi(s[m[2]:m[3]])
@@ -122,10 +143,12 @@ var (
 	// Building blocks of a leading author list: a surname ("Smith",
 	// "O'Neil", "van der Berg", "Wynne-Jones") and initials ("F.", "J. A.",
 	// "M.M.", "J.-P.").
-	refSurname  = `(?:(?:van|von|de|der|den|da|di|du|del|dos|la|le|ten|ter)\s+)*\p{Lu}[\p{L}'’]+(?:[ -]\p{Lu}[\p{L}'’]+)?`
+	refSurname  = `(?:(?:van|von|de|der|den|da|di|du|del|dos|la|le|ten|ter)\s+)*\p{Lu}[\p{L}'’]+(?:[ -]\p{Lu}[\p{L}'’]+){0,2}`
 	refInitials = `(?:\p{Lu}\.\s?-?){1,4}`
 	// "Surname, I.[, Surname, I.]*[,] [&|and] Surname, I." followed by the title.
-	surnameFirstRe = regexp.MustCompile(`^(` + refSurname + `,\s*` + refInitials + `(?:,\s*` + refSurname + `,\s*` + refInitials + `)*(?:,?\s*(?:&|and)\s+` + refSurname + `,\s*` + refInitials + `)?)\s*`)
+	// MDPI and ACS separate the names with semicolons ("Smith, J.;
+	// Doe, A.B.") and may end the list with "et al.".
+	surnameFirstRe = regexp.MustCompile(`^(` + refSurname + `,\s*` + refInitials + `(?:[,;]\s*` + refSurname + `,\s*` + refInitials + `)*(?:[,;]?\s*(?:&|and)\s+` + refSurname + `,\s*` + refInitials + `)?(?:[,;]?\s*et\.?\s*al\.)?)\s*`)
 	// "I. Surname[, I.I. Surname]*[,] [and I. Surname]," followed by the title.
 	initialsFirstRe = regexp.MustCompile(`^(` + refInitials + `\s?` + refSurname + `(?:,\s*` + refInitials + `\s?` + refSurname + `)*(?:,?\s*(?:&|and)\s+` + refInitials + `\s?` + refSurname + `)?),\s+`)
 	surnameStartRe  = regexp.MustCompile(`^` + refSurname + `,\s*` + refInitials)
@@ -144,36 +167,120 @@ var (
 func splitLeadingAuthors(s string) (authors, title, rest string, ok bool) {
 	if m := surnameFirstRe.FindStringSubmatchIndex(s); m != nil {
 		after := s[m[1]:]
-		if after == "" || surnameStartRe.MatchString(after) || listGoesOnRe.MatchString(after) || !startsTitle(after) {
-			return "", "", "", false
+		if after != "" && !surnameStartRe.MatchString(after) && !listGoesOnRe.MatchString(after) && startsTitle(after) {
+			if segs := splitSegments(after, false); len(segs) > 0 {
+				return s[m[2]:m[3]], segs[0], strings.Join(segs[1:], ". "), true
+			}
 		}
-		segs := splitSegments(after, false)
-		if len(segs) == 0 {
-			return "", "", "", false
-		}
-		return s[m[2]:m[3]], segs[0], strings.Join(segs[1:], ". "), true
-	}
-	if m := initialsFirstRe.FindStringSubmatchIndex(s); m != nil {
+	} else if m := initialsFirstRe.FindStringSubmatchIndex(s); m != nil {
 		after := s[m[1]:]
-		if after == "" || initialStartRe.MatchString(after) || listGoesOnRe.MatchString(after) || !startsTitle(after) {
+		if after != "" && !initialStartRe.MatchString(after) && !listGoesOnRe.MatchString(after) && startsTitle(after) {
+			if t, r, ok := commaTitle(after); ok {
+				return s[m[2]:m[3]], t, r, true
+			}
+		}
+	}
+	// "Shunlei Li, et al., Title, Venue…" / "A. Author et al. Title.
+	// Venue…": whatever the name style, "et al." ends the author list.
+	if m := etAlEndRe.FindStringSubmatchIndex(s); m != nil && namesOnly(s[:m[2]]) {
+		after := s[m[1]:]
+		if after == "" || !startsTitle(after) {
 			return "", "", "", false
 		}
-		// "Title, Venue 86 (2015) 91–104": the title ends at the last comma
-		// before the venue's numbers.
-		body := after
-		if loc := venueNumRe.FindStringIndex(after); loc != nil {
-			body = after[:loc[0]]
-		}
-		if i := strings.LastIndex(body, ", "); i > 0 {
-			return s[m[2]:m[3]], after[:i], after[i+2:], true
+		if strings.Contains(s[m[2]:m[1]], ",") {
+			if t, r, ok := commaTitle(after); ok {
+				return s[:m[2]], t, r, true
+			}
+			return "", "", "", false
 		}
 		segs := splitSegments(after, false)
 		if len(segs) == 0 {
 			return "", "", "", false
 		}
-		return s[m[2]:m[3]], segs[0], strings.Join(segs[1:], ". "), true
+		return s[:m[2]], segs[0], strings.Join(segs[1:], ". "), true
 	}
 	return "", "", "", false
+}
+
+var (
+	// accessedRe: "(accessed on 10 June 2014)", "[cited 2024 Apr 14]".
+	accessedRe = regexp.MustCompile(`(?i)[(\[]\s*(?:last\s+)?(?:accessed|retrieved|cited|viewed)\b[^)\]]{0,40}[)\]]`)
+	// trailingDateRe: ", March 2011" / ", 2011" closing a segment.
+	trailingDateRe = regexp.MustCompile(`,\s+(?:(?:\d{1,2}\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+)?(?:1[89]|20)\d\d$`)
+)
+
+// quotedTitle: the quotation m (a quoteRe match in s) is a whole title
+// set off by punctuation (IEEE "Title," Venue), not a phrase quoted
+// inside one ("the “open-ended” habitat").
+func quotedTitle(s string, m []int) bool {
+	inner := strings.TrimRight(s[m[0]:m[1]], "”\"’")
+	if strings.HasSuffix(inner, ",") || strings.HasSuffix(inner, ".") {
+		return true
+	}
+	after := strings.TrimLeft(s[m[1]:], " ")
+	return after == "" || strings.ContainsRune(",.:;", firstRune(after))
+}
+
+// orgAuthor: an author-year entry by an organisation or a one-word name,
+// "Brasil. (1998)." or "R Core Team. (2020).": a few capitalised words
+// closed by a period.
+func orgAuthor(s string) bool {
+	s = strings.TrimSpace(s)
+	f := strings.Fields(s)
+	if !strings.HasSuffix(s, ".") || len(f) == 0 || len(f) > 12 || strings.ContainsAny(s, "0123456789") {
+		return false
+	}
+	return unicode.IsUpper(firstRune(s))
+}
+
+// bookPublisherRe: a title segment that goes on with "; Publisher:
+// Place" (MDPI, ACS and similar book citations).
+var bookPublisherRe = regexp.MustCompile(`^.{3,}?(;\s+\p{Lu}[^;:.]{0,60}(?:\.[^;:.]{0,30})?:\s+\p{Lu})`)
+
+// etAlEndRe: "et al." closing a short author list, followed by the comma
+// or period that separates it from the title.
+var etAlEndRe = regexp.MustCompile(`^[^()\d]{2,120}?(,?\s*\bet\.?\s*al\.?\s*[,.:]?\s+)`)
+
+// namesOnly: s is a short list of names — every word capitalised, an
+// initial or a particle, with commas, "and" or "&" between names.
+func namesOnly(s string) bool {
+	f := strings.Fields(s)
+	if len(f) == 0 || len(f) > 40 {
+		return false
+	}
+	for _, w := range f {
+		w = strings.Trim(w, ",;")
+		if w == "" || w == "&" || isParticle(w) {
+			continue
+		}
+		if !unicode.IsUpper(firstRune(w)) || strings.ContainsAny(w, ":/@\"“”") {
+			return false
+		}
+	}
+	return true
+}
+
+// commaTitle splits "Title, Venue 86 (2015) 91–104" (Elsevier and IEEE
+// styles, where commas separate the parts): the title ends at the last
+// comma before the venue's numbers. Without such a comma it falls back to
+// sentence boundaries.
+func commaTitle(after string) (title, rest string, ok bool) {
+	body := after
+	if loc := venueNumRe.FindStringIndex(after); loc != nil {
+		body = after[:loc[0]]
+	}
+	if i := strings.LastIndex(body, ", "); i > 0 {
+		return after[:i], after[i+2:], true
+	}
+	// "Title, 10.2, Heliyon (2024)": the numbers follow the title's comma.
+	if t := strings.TrimRight(body, " "); strings.HasSuffix(t, ",") && len(t) > 1 {
+		return t[:len(t)-1], after[len(t):], true
+	}
+	segs := splitSegments(after, false)
+	if len(segs) == 0 {
+		return "", "", false
+	}
+	return segs[0], strings.Join(segs[1:], ". "), true
 }
 
 // startsTitle: a title begins with a letter, digit or quote, not with a
@@ -317,6 +424,11 @@ func parseVenue(rest string, ref *Reference) {
 		mark(m[0])
 	}
 	venue := rest[:cut]
+	// "Book Title; Editor, Ed.; Publisher: City": the venue is what
+	// comes before the first semicolon.
+	if i := strings.Index(venue, "; "); i > 0 {
+		venue = venue[:i]
+	}
 	// Drop a trailing "(" left from "(2019)" and the volume-less remainder.
 	venue = strings.TrimRight(venue, " .,;:([")
 	ref.Venue = strings.TrimLeft(venue, " .,;:")
@@ -509,11 +621,26 @@ func splitAuthors(s string) []string {
 				continue
 			}
 		}
+		// "Carignano Torres, P." / "Onofre Dos Santos, R.": a surname of
+		// several words, recognisable by the bare initials after it.
+		if i+1 < len(pieces) && isCompoundSurname(p) {
+			if next := strings.TrimSpace(pieces[i+1]); strings.Contains(next, ".") && initialsRe.MatchString(next) {
+				out = append(out, joinName(next, p))
+				i++
+				continue
+			}
+		}
 		if m := vancNameRe.FindStringSubmatch(p); m != nil {
 			out = append(out, joinName(m[2], m[1]))
 			continue
 		}
-		out = append(out, collapseSpace(p))
+		p = collapseSpace(p)
+		// "Brasil." / "R Core Team.": the period closes the list, it is no
+		// initial's.
+		if w := lastField(p); strings.HasSuffix(w, ".") && !initialsRe.MatchString(w) && !isAbbrev(w) {
+			p = strings.TrimSuffix(p, ".")
+		}
+		out = append(out, p)
 	}
 	return out
 }
@@ -532,6 +659,24 @@ func isSurnameOnly(p string) bool {
 		caps++
 	}
 	return caps == 1
+}
+
+// isCompoundSurname: two to four capitalised words or particles, none of
+// them an initial.
+func isCompoundSurname(p string) bool {
+	f := strings.Fields(p)
+	if len(f) < 2 || len(f) > 4 {
+		return false
+	}
+	for _, w := range f {
+		if isParticle(w) {
+			continue
+		}
+		if !unicode.IsUpper(firstRune(w)) || initialsRe.MatchString(w) || strings.ContainsAny(w, ".()") {
+			return false
+		}
+	}
+	return true
 }
 
 // isGivenNames: "John A." after a comma in APA-like lists with full given names.

@@ -9,13 +9,16 @@ import (
 )
 
 var (
-	refsHeadingRe = regexp.MustCompile(`(?i)^\s*(?:#{1,6}\s*)?(?:[\dIVX]+\.?\s+)?(?:\*\*)?(references?(?:\s+and\s+notes)?|bibliography|works\s+cited|literature\s+cited|literature|cited\s+literature|reference\s+list)(?:\*\*)?\s*:?\s*$`)
+	refsHeadingRe = regexp.MustCompile(`(?i)^\s*(?:#{1,6}\s*)?(?:[\dIVX]+\.?\s+)?(?:\*\*)?(references?(?:\s+and\s+notes?)?|bibliography|works\s+cited|literature\s+cited|literature|cited\s+literature|reference\s+list)(?:\*\*)?\s*:?\s*$`)
 	bracketNumRe  = regexp.MustCompile(`(?:^|\s)\[(\d{1,4})\]\s`)
 	lineNumRe     = regexp.MustCompile(`^\s*(\d{1,4})[.)]\s+\S`)
 	bulletRe      = regexp.MustCompile(`^\s*(?:[-*+•]|\d{1,4}[.)])\s+`)
 	// Entry starts: "Surname, I." / "Surname, Given" (APA/Chicago) or
 	// "Surname IN," / "Surname IN." (Vancouver).
-	authorStartRe = regexp.MustCompile(`^(?:\p{Lu}[\p{L}'’\-]+\s){0,2}\p{Lu}[\p{L}'’\-]+(?:,\s+\p{Lu}[\p{L}]*\.?|\s+\p{Lu}{1,3}[,.])`)
+	// An author-year entry by an organisation or a one-word name:
+	// "Brasil. (1998).", "World Health Organization. (2020)."
+	orgYearStartRe = regexp.MustCompile(`^\p{Lu}[\p{L}&'’\- ]{1,120}(?:\(\p{L}{2,15}\))?\.\s+\(\s*(?:1[5-9]|20)\d\d[a-z]?\s*\)`)
+	authorStartRe  = regexp.MustCompile(`^(?:\p{Lu}[\p{L}'’\-]+\s){0,2}\p{Lu}[\p{L}'’\-]+(?:,\s+\p{Lu}[\p{L}]*\.?|\s+\p{Lu}{1,3}[,.])`)
 )
 
 // SplitReferences cuts the text of a reference section into one string per
@@ -189,7 +192,7 @@ func splitAuthorStarts(lines []string, out *[][]string) {
 		if t == "" {
 			continue
 		}
-		if prevEnds && (authorStartRe.MatchString(t) || len(starts) == 0) {
+		if prevEnds && (authorStartRe.MatchString(t) || orgYearStartRe.MatchString(t) || len(starts) == 0) {
 			starts = append(starts, i)
 		}
 		prevEnds = endsEntry(t)
@@ -204,7 +207,36 @@ func splitAuthorStarts(lines []string, out *[][]string) {
 // digit (pages, year) or a DOI/URL.
 func endsEntry(t string) bool {
 	r, _ := utf8.DecodeLastRuneInString(t)
-	return r == '.' || unicode.IsDigit(r) || r == ')' || doiRe.MatchString(lastField(t))
+	return r == '.' || unicode.IsDigit(r) || r == ')' || doiRe.MatchString(lastField(t)) || isURLTail(lastField(t))
+}
+
+// brokenURL: s ends in a URL cut after a period ("http://www."), which
+// goes on at the start of the next line.
+func brokenURL(s string) bool {
+	w := strings.ToLower(lastField(s))
+	if !strings.HasSuffix(w, ".") {
+		return false
+	}
+	host := w
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	} else if !strings.HasPrefix(host, "www.") {
+		return false
+	}
+	// Only while the host name is being written: "http://www.", not
+	// "http://x.org/page." closing a sentence.
+	return !strings.Contains(host, "/")
+}
+
+// isURLTail: the last word of a line is (the end of) a URL, which closes
+// an entry as a period would ("…/leis/L5197.htm").
+func isURLTail(w string) bool {
+	low := strings.ToLower(w)
+	if strings.HasPrefix(low, "http") || strings.HasPrefix(low, "www.") {
+		return !strings.HasSuffix(low, ".") && !strings.HasSuffix(low, "-")
+	}
+	i := strings.IndexByte(low, '/')
+	return i > 0 && strings.Contains(low[:i], ".") && !strings.HasSuffix(low, "-")
 }
 
 func lastField(t string) string {
@@ -243,7 +275,7 @@ func joinRefLines(lines []string) string {
 		case strings.HasSuffix(s, "-") && len(s) >= 2 && unicode.IsLower(lastRuneBefore(s, len(s)-1)) && unicode.IsLower(firstRune(l)):
 			b.Reset()
 			b.WriteString(s[:len(s)-1])
-		case strings.HasSuffix(s, "/") || strings.HasSuffix(s, "-"):
+		case strings.HasSuffix(s, "/") || strings.HasSuffix(s, "-") || brokenURL(s):
 			// URL or DOI broken at a slash or hyphen: no space.
 		default:
 			b.WriteByte(' ')
