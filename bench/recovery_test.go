@@ -12,10 +12,24 @@ import (
 )
 
 // childEnv makes this test binary act as `docbatch bench scale-server`, so
-// the recovery test has a process to kill without building docbatch.
+// the recovery test has a process to kill without building docbatch, or as
+// `docbatch bench memory-processor` for the memory test.
 const childEnv = "DOCBATCH_BENCH_TEST_CHILD"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "memory-processor" {
+		fs := flag.NewFlagSet("memory-processor", flag.ExitOnError)
+		var o ProcessorChildOptions
+		fs.StringVar(&o.Scheduler, "scheduler", "", "")
+		fs.StringVar(&o.NATSURL, "nats-url", "", "")
+		o.Config.RegisterFlags(fs)
+		_ = fs.Parse(os.Args[1:])
+		if err := ServeProcessor(context.Background(), o, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(childEnv) == "scale-server" {
 		fs := flag.NewFlagSet("scale-server", flag.ExitOnError)
 		var o ScaleServerOptions

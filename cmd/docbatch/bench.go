@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/docbatch/docbatch/bench"
+	"github.com/docbatch/docbatch/corpus"
 	"github.com/docbatch/docbatch/services/platform/flagenv"
 	"github.com/docbatch/docbatch/services/scheduler/simulate"
 )
@@ -30,6 +32,12 @@ const benchUsage = `Usage:
       kill -9 the scheduler child at --kills points of one batch, restarting it
       on the same state each time; lost, double-counted and re-run documents,
       and the time from restart to the first assignment
+  docbatch bench extract [--workers 2] [--repeat 1] [--json] DIR
+      PDF throughput of the processor's full extraction over DIR/*.pdf, against
+      'ls *.pdf | xargs -P2 -n1 pdftotext' on the same files in the same run
+  docbatch bench memory [--budget 512MiB] [--small 200MB] [--large 2.3GB] [--dir DIR] [--json]
+      a small and a large generated collection, each processed by one processor
+      (a child process) with the memory budget; its peak RSS, GC cycles and pause
 `
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,6 +54,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchScale(ctx, args[1:], stdout, stderr)
 	case "recovery":
 		return benchRecovery(ctx, args[1:], stdout, stderr)
+	case "extract":
+		return benchExtract(ctx, args[1:], stdout, stderr)
+	case "memory":
+		return benchMemory(ctx, args[1:], stdout, stderr)
+	case "memory-processor":
+		// Hidden: the processor child of `bench memory`, so that its
+		// memory is measured alone.
+		return benchMemoryProcessor(ctx, args[1:], stdout, stderr)
 	case "scale-server":
 		// Hidden: the child that `bench scale` starts so that the
 		// scheduler's memory is measured alone.
@@ -173,6 +189,102 @@ func benchScaleServer(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	o.Log = benchLog(stderr)
 	return bench.ServeScale(ctx, o, os.Stdin, stdout)
+}
+
+func benchExtract(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench extract", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.ExtractOptions
+	fs.IntVar(&o.Workers, "workers", 2, "documents extracted at once (and PDFium instances), and the -P of the pdftotext baseline")
+	fs.IntVar(&o.Repeat, "repeat", 1, "measured passes over the PDFs (docbatch and pdftotext alternate)")
+	fs.StringVar(&o.Pdftotext, "pdftotext", "", "pdftotext binary (default: from PATH)")
+	fs.BoolVar(&o.NoInterrupt, "no-interrupt", false, "run PDFium without interruption checks (faster; not how the processor runs it)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured passes to FILE")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := flagenv.Parse(fs, args); err != nil {
+		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.Profile = &bench.Profiler{Start: func() error { return pprof.StartCPUProfile(f) }, Stop: pprof.StopCPUProfile}
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: docbatch bench extract [--workers 2] [--repeat 1] [--json] DIR")
+		return exitCode(2)
+	}
+	o.Dir = fs.Arg(0)
+	res, err := bench.RunExtract(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	return res.WriteTable(stdout)
+}
+
+func benchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench memory", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.MemoryOptions
+	budget, small, large, avg := byteSize(512<<20), byteSize(200e6), byteSize(2.3e9), byteSize(100e3)
+	fs.Var(&budget, "budget", "the processor's --memory-budget")
+	fs.Var(&small, "small", "byte target of the small generated collection")
+	fs.Var(&large, "large", "byte target of the large generated collection")
+	fs.Var(&avg, "avg-doc", "average document size: each collection has bytes/avg-doc documents")
+	formats := fs.String("formats", "", "generator formats, comma-separated (default: its mix, about 10% PDF)")
+	fs.Int64Var(&o.Seed, "seed", 1, "generator seed")
+	fs.IntVar(&o.Slots, "slots", 2, "the processor's --slots")
+	fs.IntVar(&o.PDFWorkers, "pdf-workers", 0, "the processor's --pdf-workers (0: its default)")
+	fs.StringVar(&o.Dir, "dir", "", "keep the generated collections here and reuse them (default: a temporary folder, removed)")
+	fs.DurationVar(&o.Timeout, "timeout", 60*time.Minute, "give up on a collection's batch after this long")
+	quiet := fs.Bool("quiet", false, "no progress lines or processor log on stderr")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := flagenv.Parse(fs, args); err != nil {
+		return err
+	}
+	o.Budget, o.SmallBytes, o.LargeBytes, o.AvgDocBytes = uint64(budget), int64(small), int64(large), int64(avg)
+	if *formats != "" {
+		for _, f := range strings.Split(*formats, ",") {
+			o.Formats = append(o.Formats, corpus.Format(strings.TrimSpace(f)))
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this executable to run the processor child: %w", err)
+	}
+	o.ProcessorCommand = []string{exe, "bench", "memory-processor"}
+	o.Log = benchLog(stderr)
+	if !*quiet {
+		o.Stderr = stderr
+	}
+	res, err := bench.RunMemory(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	return res.WriteTable(stdout)
+}
+
+func benchMemoryProcessor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench memory-processor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.ProcessorChildOptions
+	fs.StringVar(&o.Scheduler, "scheduler", "", "scheduler gRPC address")
+	fs.StringVar(&o.NATSURL, "nats-url", "", "NATS URL")
+	o.Config.RegisterFlags(fs)
+	// Plain Parse, as for scale-server: the parent passes everything.
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Log = benchLog(stderr)
+	return bench.ServeProcessor(ctx, o, os.Stdin, stdout)
 }
 
 func benchSched(args []string, stdout, stderr io.Writer) error {

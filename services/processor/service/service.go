@@ -169,6 +169,19 @@ func (s *Service) Run(ctx context.Context) error {
 	return errors.Join(err, s.engine.Close(), s.ex.Close())
 }
 
+// SetMemoryLimit gives the Go runtime the processor's memory budget as its
+// soft memory limit (GOMEMLIMIT): the Go heap is the bulk of a processor's
+// memory, so the GC should work harder as it nears the budget instead of
+// letting it run past. An explicit GOMEMLIMIT wins. It returns the limit in
+// force. Only a process that runs nothing but the processor should call it
+// (cmd/processor, the memory benchmark's child): the limit is per process.
+func SetMemoryLimit(budget uint64) int64 {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && budget > 0 && budget < 1<<63 {
+		debug.SetMemoryLimit(int64(budget))
+	}
+	return debug.SetMemoryLimit(-1)
+}
+
 // HealthNames are the health service names this processor answers for.
 func (s *Service) HealthNames() []string { return []string{HealthName} }
 
