@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net"
 	"os"
 	"os/exec"
@@ -97,4 +99,60 @@ func TestServeRequiresTokens(t *testing.T) {
 
 	require.NotContains(t, log.String(), clientTok, "the client token was logged")
 	require.NotContains(t, log.String(), procTok, "the processor token was logged")
+}
+
+// docbatch serve --metrics-listen exports what an operator watches, in the
+// Prometheus text format, and the figures move with a batch.
+func TestServeExportsMetrics(t *testing.T) {
+	bin := buildDocbatch(t)
+	docs := t.TempDir()
+	for i := range 4 {
+		require.NoError(t, os.WriteFile(filepath.Join(docs, fmt.Sprintf("n%d.txt", i)), []byte("Plain text about enzymes.\n"), 0o644))
+	}
+	free := func() string {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer lis.Close()
+		return lis.Addr().String()
+	}
+	addr, metricsAddr := free(), free()
+	var log bytes.Buffer
+	srv := exec.Command(bin, "serve", "--listen", addr, "--metrics-listen", metricsAddr, "--state", t.TempDir(), "--roots", docs)
+	srv.Stdout, srv.Stderr = &log, &log
+	require.NoError(t, srv.Start())
+	t.Cleanup(func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		_ = srv.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", log.String())
+		}
+	})
+	scrape := func() string {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	require.Eventually(t, func() bool { return strings.Contains(scrape(), "go_goroutines") }, 60*time.Second, 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "submit", "--server", addr, "--batch-id", "m1", "--watch", docs).CombinedOutput()
+	require.NoError(t, err, string(out))
+	body := scrape()
+	for _, want := range []string{
+		"docbatch_scheduler_assignments_total",
+		"docbatch_scheduler_assign_wait_seconds_bucket",
+		"docbatch_processor_memory_available_bytes",
+		"docbatch_processor_memory_budget_bytes",
+		"docbatch_scheduler_retries_total",
+		"docbatch_scheduler_quarantined_total",
+		`docbatch_consumer_lag{consumer=`,
+		`docbatch_consumer_applied_total{consumer=`,
+	} {
+		require.Contains(t, body, want)
+	}
+	require.Regexp(t, `docbatch_scheduler_assignments_total\{[^}]*\} 4\b`, body)
 }

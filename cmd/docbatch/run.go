@@ -205,6 +205,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:7400", "gRPC listen address for all services")
 	var sec security.ServerConfig
 	sec.RegisterFlags(fs)
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (empty: off)")
 	roots := fs.String("roots", ".", "comma-separated folders documents may be read from (the first is the default root)")
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
@@ -224,6 +225,13 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = shutdownTel(context.Background()) }()
+	if *metricsListen != "" {
+		m, err := telemetry.ServeMetrics(*metricsListen, "docbatch", log)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = m.Close(context.Background()) }()
+	}
 	var rs []string
 	for _, r := range strings.Split(*roots, ",") {
 		if r = strings.TrimSpace(r); r == "" {

@@ -294,6 +294,12 @@ func (s *Scheduler) assign(b *batch, i int32, p *proc) {
 		Reservation: d.est.reservation,
 		Attempt:     d.attempts + 1,
 	}, b: b, d: i, p: p}
+	wait := s.now().Sub(d.readyAt)
+	s.stats.assignments++
+	s.stats.waitSum += wait
+	if s.cfg.OnAssign != nil {
+		s.cfg.OnAssign(wait)
+	}
 	d.state = DocRunning
 	d.current = a
 	d.procID = p.id
@@ -407,6 +413,7 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 	d.remember(fmt.Sprintf("attempt %d on %s (%s): %s", d.attempts, a.p.id, class, msg))
 	final := class == FailPermanent || d.attempts > b.maxRetries
 	if !final {
+		s.stats.retries++
 		s.unrun(b, a.d)
 		d.err = fmt.Sprintf("attempt %d: %s", d.attempts, msg)
 		if class == FailOutOfMemory {
@@ -423,6 +430,7 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 		return nil
 	}
 	a.done = true
+	s.stats.quarantined++
 	if class != FailPermanent {
 		msg = fmt.Sprintf("%s (after %d attempts)", msg, d.attempts)
 	}

@@ -298,6 +298,7 @@ func (s *Scheduler) tick(now time.Time) {
 	lease := s.cfg.Lease()
 	for _, p := range s.procs {
 		if now.Sub(p.lastSeen) > lease {
+			s.stats.fenced++
 			s.fence(p, fmt.Sprintf("no heartbeat for %s", now.Sub(p.lastSeen).Round(time.Millisecond)))
 		}
 	}

@@ -40,6 +40,10 @@ type Config struct {
 	AgingInterval time.Duration
 	// Policy orders ready documents (PolicyRank unless set).
 	Policy Policy
+	// OnAssign, when set, is told how long each assigned document waited
+	// since it became ready (a metrics histogram). It runs under the
+	// scheduler's lock: it must be quick and must not call back.
+	OnAssign func(wait time.Duration)
 	// Now is the clock; a simulation drives the core in virtual time.
 	Now  func() time.Time
 	Seed uint64
@@ -118,6 +122,7 @@ type Scheduler struct {
 	model       costModel
 	modelDirty  bool
 	rng         *rand.Rand
+	stats       stats
 }
 
 type doc struct {

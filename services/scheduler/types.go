@@ -7,6 +7,7 @@ package scheduler
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -20,6 +21,16 @@ const (
 	PriorityHigh
 	PriorityCritical
 )
+
+var priorityNames = [...]string{"unspecified", "low", "normal", "high", "critical"}
+
+// String is the class's lower-case name.
+func (p Priority) String() string {
+	if p < 0 || int(p) >= len(priorityNames) {
+		return fmt.Sprintf("Priority(%d)", int(p))
+	}
+	return priorityNames[p]
+}
 
 // DocState is where a document is in its life.
 type DocState uint8

@@ -8,7 +8,26 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
+
+// consumerMetrics are what an operator watches of a consumer: how far
+// behind the stream it is, and what it applied or failed to.
+type consumerMetrics struct {
+	lag             metric.Int64Gauge
+	applied, failed metric.Int64Counter
+	attrs           metric.MeasurementOption
+}
+
+func newConsumerMetrics(durable string) consumerMetrics {
+	m := otel.Meter("docbatch/natsbus")
+	lag, _ := m.Int64Gauge("docbatch.consumer.lag", metric.WithDescription("messages of the stream not yet delivered to the consumer"))
+	applied, _ := m.Int64Counter("docbatch.consumer.applied", metric.WithDescription("messages applied and acknowledged"))
+	failed, _ := m.Int64Counter("docbatch.consumer.failed", metric.WithDescription("messages whose handler failed (redelivered later)"))
+	return consumerMetrics{lag: lag, applied: applied, failed: failed, attrs: metric.WithAttributes(attribute.String("consumer", durable))}
+}
 
 // Handler applies one message. It must be idempotent: JetStream delivers at
 // least once, so the same result can arrive again after a crash or a
@@ -40,8 +59,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, h Ha
 		o.AckWait = 60 * time.Second
 	}
 	backoff := 100 * time.Millisecond
+	cm := newConsumerMetrics(o.Durable)
 	for ctx.Err() == nil {
-		err := consumeOnce(ctx, js, o, h, log)
+		err := consumeOnce(ctx, js, o, h, log, cm)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -56,7 +76,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, h Ha
 	return nil
 }
 
-func consumeOnce(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, h Handler, log *slog.Logger) error {
+func consumeOnce(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, h Handler, log *slog.Logger, cm consumerMetrics) error {
 	cons, err := js.CreateOrUpdateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
 		Durable:       o.Durable,
 		FilterSubject: o.FilterSubject,
@@ -89,12 +109,15 @@ func consumeOnce(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, 
 			log.Error("message without metadata; terminated", "subject", msg.Subject(), "err", err)
 			continue
 		}
+		cm.lag.Record(ctx, int64(meta.NumPending), cm.attrs)
 		mctx := ExtractTrace(ctx, msg.Headers())
 		if err := h(mctx, msg, meta); err != nil {
+			cm.failed.Add(ctx, 1, cm.attrs)
 			log.ErrorContext(mctx, "applying message failed; will be redelivered", "durable", o.Durable, "seq", meta.Sequence.Stream, "err", err)
 			_ = msg.NakWithDelay(time.Second)
 			continue
 		}
+		cm.applied.Add(ctx, 1, cm.attrs)
 		if err := msg.DoubleAck(ctx); err != nil {
 			// The handler is idempotent, so a lost ack only costs a redelivery.
 			log.WarnContext(mctx, "ack failed", "durable", o.Durable, "seq", meta.Sequence.Stream, "err", err)

@@ -31,6 +31,8 @@ import (
 // Flags are the settings every service binary has.
 type Flags struct {
 	Listen, NATSURL, LogLevel string
+	// MetricsListen serves Prometheus /metrics when set.
+	MetricsListen string
 	// Security is the gRPC server's TLS and authorisation.
 	Security security.ServerConfig
 	// NATS is how to authenticate to NATS and verify it.
@@ -42,6 +44,7 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultListen, listenUsage string) {
 	fs.StringVar(&f.Listen, "listen", defaultListen, listenUsage)
 	fs.StringVar(&f.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 	fs.StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (empty: off)")
 	f.Security.RegisterFlags(fs)
 	f.NATS.RegisterFlags(fs)
 }
@@ -52,6 +55,7 @@ type Process struct {
 	NATS        *nats.Conn
 	listen      string
 	security    security.ServerConfig
+	metrics     *telemetry.Metrics
 	shutdownTel func(context.Context) error
 }
 
@@ -74,12 +78,20 @@ func Start(ctx context.Context, name string, fs *flag.FlagSet, f Flags, stderr i
 		_ = shutdownTel(context.Background())
 		return nil, err
 	}
+	var metrics *telemetry.Metrics
+	if f.MetricsListen != "" {
+		if metrics, err = telemetry.ServeMetrics(f.MetricsListen, "docbatch-"+name, log); err != nil {
+			_ = shutdownTel(context.Background())
+			return nil, err
+		}
+	}
 	nc, err := natsbus.Dialer{URL: f.NATSURL, Credentials: f.NATS, Log: log}.Connect("docbatch-" + name)
 	if err != nil {
+		_ = metrics.Close(context.Background())
 		_ = shutdownTel(context.Background())
 		return nil, err
 	}
-	return &Process{Log: log, NATS: nc, listen: f.Listen, security: f.Security, shutdownTel: shutdownTel}, nil
+	return &Process{Log: log, NATS: nc, listen: f.Listen, security: f.Security, metrics: metrics, shutdownTel: shutdownTel}, nil
 }
 
 // Close drains NATS and flushes telemetry, each with its own deadline (the
@@ -92,6 +104,9 @@ func (p *Process) Close() {
 	defer cancel()
 	if err := p.shutdownTel(ctx); err != nil {
 		p.Log.Warn("flushing telemetry", "err", err)
+	}
+	if err := p.metrics.Close(ctx); err != nil {
+		p.Log.Warn("stopping metrics", "err", err)
 	}
 }
 

@@ -80,13 +80,23 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	in, err := newInstruments()
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	core := scheduler.New(scheduler.Config{
 		Roots: roots, HeartbeatInterval: cfg.HeartbeatInterval, LeaseMisses: cfg.LeaseMisses,
 		DefaultMaxRetries: cfg.MaxRetries, CheckpointInterval: cfg.CheckpointInterval, Log: deps.Log,
+		OnAssign: in.onAssign,
 	}, store)
 	if err := core.Recover(ctx); err != nil {
 		store.Close()
 		return nil, err
+	}
+	if err := registerMetrics(core); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	return &Service{core: core, store: store, log: deps.Log}, nil
 }
