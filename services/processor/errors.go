@@ -58,7 +58,7 @@ func (c Class) String() string {
 // permanent are the errors that say the input itself is at fault.
 var permanent = []error{
 	extract.ErrMalformed, extract.ErrUnsupportedFormat, extract.ErrTooLarge, extract.ErrEmpty,
-	pdf.ErrEncrypted, pdf.ErrMalformed, pdf.ErrTooManyPages,
+	pdf.ErrEncrypted, pdf.ErrMalformed, pdf.ErrTooManyPages, pdf.ErrBomb, pdf.ErrAborted,
 	ErrNotAllowed, ErrNotFound, ErrNotRegular, ErrPanic, fs.ErrNotExist,
 }
 

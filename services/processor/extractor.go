@@ -170,7 +170,9 @@ func (e *Extractor) open(root, slashPath string) (*os.File, int64, error) {
 	if !ok {
 		return nil, 0, fmt.Errorf("%w: root %q is not one of the configured roots", ErrNotAllowed, root)
 	}
-	f, err := r.Open(filepath.FromSlash(slashPath))
+	// O_NONBLOCK: opening a FIFO for reading blocks until a writer
+	// appears, before Stat could refuse it. Regular files ignore the flag.
+	f, err := r.OpenFile(filepath.FromSlash(slashPath), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, 0, openError(root, slashPath, err)
 	}

@@ -55,6 +55,11 @@ var (
 	ErrTimeout = errors.New("pdf: timed out")
 	// ErrClosed: the engine has been closed.
 	ErrClosed = errors.New("pdf: engine closed")
+	// ErrAborted: PDFium trapped on the document: most often it ran out of
+	// memory under Options.MaxMemoryBytes (a decompression bomb), or it
+	// crashed. The instance is discarded; the instance is fresh per document
+	// and the cap fixed, so the same document aborts again.
+	ErrAborted = errors.New("pdf: PDFium aborted")
 )
 
 // Defaults for the zero values of Options.
@@ -232,8 +237,8 @@ func (e *Engine) Close() error {
 // PageTexts returns the text of every page, in page order. Line breaks are
 // kept as "\n"; words PDFium split at a line-end hyphen are joined again.
 //
-// Errors wrap ErrEncrypted, ErrMalformed, ErrTooManyPages, ErrTimeout,
-// ErrClosed or the context's error. Whatever the input, it does not panic and
+// Errors wrap ErrEncrypted, ErrMalformed, ErrTooManyPages, ErrBomb,
+// ErrAborted, ErrTimeout, ErrClosed or the context's error. Whatever the input, it does not panic and
 // does not hang past ctx's deadline or Options.PageTimeout per step (with
 // Options.NoInterrupt, only between PDFium calls).
 func (e *Engine) PageTexts(ctx context.Context, data []byte) (texts []string, err error) {
@@ -280,6 +285,9 @@ func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts [
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, h, ctxError(err)
+	}
+	if err := checkBombs(ctx, data, e.opts.bombLimit()); err != nil {
+		return nil, h, err
 	}
 
 	// A read lock: concurrent extractions share it, Close waits for them.
@@ -407,6 +415,10 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool) ([]string, He
 func pageText(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, index int, h *Header) (string, error) {
 	page, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: doc, Index: index})
 	if err != nil {
+		if errors.Is(err, pdfiumerrors.ErrPage) {
+			// A page the page count promised but the tree does not hold.
+			return "", fmt.Errorf("%w: loading page %d: %v", ErrMalformed, index+1, err)
+		}
 		return "", fmt.Errorf("loading page: %w", err)
 	}
 	defer func() { _, _ = inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: page.Page}) }()
@@ -822,9 +834,29 @@ func (s *session) step(timeout time.Duration, what string, fn func() error) erro
 		if isDocumentError(err) {
 			return err
 		}
+		if trap, ok := trapMessage(err); ok {
+			return fmt.Errorf("%w: %s: %s", ErrAborted, what, trap)
+		}
 		return fmt.Errorf("pdf: %s: %w", what, err)
 	}
 	return nil
+}
+
+// trapMessage finds a WebAssembly trap in err and returns wazero's first
+// line of it ("wasm error: unreachable" when PDFium aborts, as it does on
+// running out of memory); the wasm stack trace after it helps no one. The
+// trap's type is internal to wazero, so its documented text is matched.
+func trapMessage(err error) (string, bool) {
+	msg := err.Error()
+	i := strings.Index(msg, "wasm error: ")
+	if i < 0 {
+		return "", false
+	}
+	msg = msg[i:]
+	if j := strings.IndexByte(msg, '\n'); j >= 0 {
+		msg = msg[:j]
+	}
+	return msg, true
 }
 
 func (s *session) kill(reason error) {

@@ -29,12 +29,17 @@ func TestMain(m *testing.M) {
 
 func runTests(m *testing.M) int {
 	var err error
-	cacheDir, err = os.MkdirTemp("", "docbatch-pdf-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	// DOCBATCH_PDF_TEST_CACHE keeps the compiled module across processes:
+	// each fuzz worker runs TestMain, and compiling PDFium with the fuzzer's
+	// coverage instrumentation takes minutes.
+	if cacheDir = os.Getenv("DOCBATCH_PDF_TEST_CACHE"); cacheDir == "" {
+		cacheDir, err = os.MkdirTemp("", "docbatch-pdf-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(cacheDir)
 	}
-	defer os.RemoveAll(cacheDir)
 	shared, err = New(context.Background(), Options{Workers: 2, CompilationCacheDir: cacheDir})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting engine:", err)
