@@ -438,11 +438,15 @@ func (s *session) process(ctx context.Context, a *schedulerv1.Assignment, j *job
 	var report *schedulerv1.WorkRequest
 	if xerr == nil {
 		report = &schedulerv1.WorkRequest{Kind: &schedulerv1.WorkRequest_Completed{Completed: &schedulerv1.Completed{
-			AssignmentId:    a.GetAssignmentId(),
-			Epoch:           a.GetEpoch(),
-			ResultSeq:       seq,
-			DurationMs:      time.Since(start).Milliseconds(),
-			PeakMemoryBytes: res.PeakMemory,
+			AssignmentId: a.GetAssignmentId(),
+			Epoch:        a.GetEpoch(),
+			ResultSeq:    seq,
+			DurationMs:   time.Since(start).Milliseconds(),
+			// No peak memory: the processor cannot measure one document's
+			// (the Go heap and the PDFium instances are shared), and the
+			// scheduler learns reservations from what is reported, so a
+			// planning figure sent here would teach it a guess. 0 means
+			// unknown.
 		}}}
 		log.InfoContext(ctx, "document done", "seq", seq, "format", res.Doc.Format, "ms", time.Since(start).Milliseconds())
 	} else {
