@@ -2,39 +2,58 @@ package resolver
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/docbatch/docbatch/services/resolver/match"
 )
 
-// view is the clustering of one batch at one moment. It is immutable once
-// built, so queries read it without holding the batch lock.
+// view is the clustering of one batch at one moment. Its clusters are
+// immutable once built, so queries read them without holding the batch
+// lock; the per-type models behind them answer Explain and Resolve under
+// their own lock.
 type view struct {
 	clusters []Cluster // canonical order: type, member count desc, id
 	byID     map[string]int
-	// byIdentifier maps "<type>/<identifier key>" to a cluster id.
-	byIdentifier map[string]string
-	// blocks maps "<type>/<blocking key>" to what the block holds.
-	blocks   map[string]block
-	mentions int
+	all      []Mention          // every mention, canonical order
+	byRef    map[mentionRef]int // (document, locator) → index in all
+	models   map[EntityType]*typeModel
+	stats    match.Stats // summed over types
 }
 
-// block records, for one blocking key, the identifiers seen in it and the
-// cluster its identifier-less mentions belong to; Resolve needs both to
-// place a new mention the way Apply would.
-type block struct {
-	identifiers []string // "<type>/<identifier key>", sorted, distinct
-	keyCluster  string   // empty when every mention of the block had an identifier
+type mentionRef struct{ doc, locator string }
+
+// typeModel is the matcher of one entity type and what it decided.
+type typeModel struct {
+	mu       sync.Mutex // match.Model computes lazily
+	model    *match.Model
+	mention  []int       // record i is all[mention[i]]
+	record   map[int]int // index in all → record i
+	res      match.Result
+	clusters []string // match cluster → Cluster.ID
 }
 
 // clusterPrefix makes cluster ids self-describing.
-var clusterPrefix = map[EntityType]string{TypePerson: "p-", TypeOrganization: "o-", TypeWork: "w-"}
+var clusterPrefix = map[EntityType]string{
+	TypePerson: "p-", TypeOrganization: "o-", TypeWork: "w-", TypePlace: "l-", TypeConcept: "c-",
+}
 
-// ClusterID is the stable id of the cluster whose canonical key is key: a
-// hash, so it survives restarts and does not depend on arrival order.
-func ClusterID(t EntityType, key string) string {
-	h := sha256.Sum256([]byte(t.String() + "/" + key))
+var kinds = map[EntityType]match.Kind{
+	TypePerson: match.Person, TypeOrganization: match.Organization, TypeWork: match.Work,
+	TypePlace: match.Place, TypeConcept: match.Concept,
+}
+
+// ClusterID is the stable id of a cluster: a hash of its type and of its
+// first member in canonical order, so the same documents give the same ids
+// whatever order they arrived in and after a restart.
+func ClusterID(t EntityType, first Mention) string {
+	h := sha256.Sum256([]byte(t.String() + "\x00" + first.DocumentID + "\x00" + first.Locator))
 	return clusterPrefix[t] + hex.EncodeToString(h[:8])
 }
 
@@ -47,90 +66,62 @@ func compareMentions(a, b Mention) int {
 	)
 }
 
-// buildView clusters every mention of a batch. Mentions are sorted first so
-// that union-find, and everything derived from it, sees the same input
-// whatever order the documents arrived in.
-func buildView(batchID string, docs map[string]docEntry) *view {
+// buildView clusters every mention of a batch, one matcher per entity type.
+// Mentions are sorted first, and the matcher is order-independent, so the
+// clusters depend only on the set of documents.
+func buildView(ctx context.Context, batchID string, docs map[string]docEntry, opts match.Options) *view {
 	var all []Mention
 	for _, d := range docs {
 		all = append(all, d.mentions...)
 	}
 	slices.SortFunc(all, compareMentions)
-
-	uf := newUnionFind(len(all))
-	idKeys := make([]string, len(all))
-	blockKeys := make([]string, len(all))
-	clustered := make([]bool, len(all))
-	firstWithID := map[string]int{}     // identifier key → first mention
-	firstWithoutID := map[string]int{}  // blocking key → first identifier-less mention
-	idsInBlock := map[string][]string{} // blocking key → identifier keys seen in it
+	v := &view{byID: map[string]int{}, all: all, byRef: make(map[mentionRef]int, len(all)), models: map[EntityType]*typeModel{}}
 	for i, m := range all {
-		if _, ok := clusterPrefix[m.Type]; !ok {
-			continue // places and concepts are not resolved by the spine
-		}
-		id, blk := matchKeys(m)
-		tp := m.Type.String() + "/"
-		switch {
-		case id != "":
-			id = tp + id
-			idKeys[i] = id
-			if j, ok := firstWithID[id]; ok {
-				uf.union(i, j)
-			} else {
-				firstWithID[id] = i
-			}
-			if blk != "" {
-				idsInBlock[tp+blk] = append(idsInBlock[tp+blk], id)
-			}
-		case blk != "":
-			blk = tp + blk
-			blockKeys[i] = blk
-			if j, ok := firstWithoutID[blk]; ok {
-				uf.union(i, j)
-			} else {
-				firstWithoutID[blk] = i
-			}
-		default:
-			continue // nothing to match on
-		}
-		clustered[i] = true
+		v.byRef[mentionRef{m.DocumentID, m.Locator}] = i
 	}
-	// A key cluster joins the identifier cluster of its block only when the
-	// identifier is unambiguous.
-	blocks := map[string]block{}
-	for blk, ids := range idsInBlock {
-		slices.Sort(ids)
-		blocks[blk] = block{identifiers: slices.Compact(ids)}
-	}
-	for blk, i := range firstWithoutID {
-		if b := blocks[blk]; len(b.identifiers) == 1 {
-			uf.union(i, firstWithID[b.identifiers[0]])
+	// Co-authors come from the same document's person mentions.
+	people := map[string][]string{}
+	for _, m := range all {
+		if m.Type == TypePerson {
+			people[m.DocumentID] = append(people[m.DocumentID], m.Text)
 		}
 	}
-
-	groups := map[int][]int{}
-	var roots []int
-	for i := range all {
-		if !clustered[i] {
-			continue
+	byType := map[EntityType][]int{}
+	for i, m := range all {
+		if _, ok := kinds[m.Type]; ok {
+			byType[m.Type] = append(byType[m.Type], i)
 		}
-		r := uf.find(i)
-		if _, ok := groups[r]; !ok {
-			roots = append(roots, r)
+	}
+	for _, t := range slices.Sorted(mapsKeys(byType)) {
+		idx := byType[t]
+		recs := make([]match.Record, len(idx))
+		tm := &typeModel{mention: idx, record: make(map[int]int, len(idx))}
+		for r, i := range idx {
+			recs[r] = toRecord(all[i], people[all[i].DocumentID])
+			tm.record[i] = r
 		}
-		groups[r] = append(groups[r], i)
-	}
-	v := &view{
-		byID:         make(map[string]int, len(roots)),
-		byIdentifier: make(map[string]string, len(firstWithID)),
-		blocks:       blocks,
-		mentions:     len(all),
-	}
-	rootID := make(map[int]string, len(roots))
-	for _, r := range roots {
-		c := newCluster(batchID, all, groups[r], idKeys, blockKeys)
-		rootID[r] = c.ID
-		v.clusters = append(v.clusters, c)
+		tm.model = match.New(recs, opts)
+		res, err := tm.model.ClusterContext(ctx)
+		if err != nil {
+			// Only the adjudicator can fail, and it falls back to
+			// similarity; a cancelled context still leaves a result.
+			res = tm.model.Cluster()
+		}
+		tm.res = res
+		v.stats.Records += res.Stats.Records
+		v.stats.CandidatePairs += res.Stats.CandidatePairs
+		v.stats.AdjudicatorCalls += res.Stats.AdjudicatorCalls
+		groups := make([][]int, res.NumClusters)
+		for r, c := range res.Cluster {
+			groups[c] = append(groups[c], idx[r]) // idx ascending: canonical order
+		}
+		tm.clusters = make([]string, res.NumClusters)
+		for c, members := range groups {
+			cl := newCluster(batchID, t, all, members, res.Confidence[c], res.Method[c])
+			tm.clusters[c] = cl.ID
+			v.clusters = append(v.clusters, cl)
+		}
+		v.models[t] = tm
 	}
 	slices.SortFunc(v.clusters, func(a, b Cluster) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(b.MemberCount, a.MemberCount), strings.Compare(a.ID, b.ID))
@@ -138,44 +129,63 @@ func buildView(batchID string, docs map[string]docEntry) *view {
 	for i, c := range v.clusters {
 		v.byID[c.ID] = i
 	}
-	for id, i := range firstWithID {
-		v.byIdentifier[id] = rootID[uf.find(i)]
-	}
-	for blk, i := range firstWithoutID {
-		b := blocks[blk]
-		b.keyCluster = rootID[uf.find(i)]
-		blocks[blk] = b
-	}
 	return v
+}
+
+func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// toRecord is what the matcher sees of a mention. coauthors are the person
+// mentions of the same document (the mention itself is left out).
+func toRecord(m Mention, docPeople []string) match.Record {
+	r := match.Record{
+		ID:   m.DocumentID + "\x00" + m.Locator,
+		Kind: kinds[m.Type],
+		// Two authors of one paper, or two entries of one reference
+		// list, are different entities.
+		Doc:  m.DocumentID,
+		Name: m.Text,
+	}
+	a := m.Attributes
+	switch m.Type {
+	case TypePerson:
+		r.Given, r.Family = a[AttrGiven], a[AttrFamily]
+		r.ORCID = NormalizeORCID(a[AttrORCID])
+		r.Affiliation = a[AttrAffiliation]
+		for _, p := range docPeople {
+			if p != m.Text {
+				r.Coauthors = append(r.Coauthors, p)
+			}
+		}
+	case TypeWork:
+		r.Title = a[AttrTitle]
+		r.DOI = NormalizeDOI(a[AttrDOI])
+		r.Year, _ = strconv.Atoi(a[AttrYear])
+		if fa := a[AttrFirstAuthor]; fa != "" {
+			r.Authors = []string{fa}
+		}
+	}
+	return r
 }
 
 // newCluster builds the cluster of the mentions all[idx...] (idx ascending,
 // so members come out in canonical order).
-func newCluster(batchID string, all []Mention, idx []int, idKeys, blockKeys []string) Cluster {
-	t := all[idx[0]].Type
-	key, allByID := "", true
-	for _, i := range idx {
-		if idKeys[i] != "" {
-			key = idKeys[i] // at most one identifier per cluster, by construction
-		} else {
-			allByID = false
-		}
-	}
-	if key == "" {
-		key = blockKeys[idx[0]] // a key cluster has one blocking key
-	}
-	key = strings.TrimPrefix(key, t.String()+"/")
+func newCluster(batchID string, t EntityType, all []Mention, idx []int, confidence float64, method string) Cluster {
 	c := Cluster{
-		ID:          ClusterID(t, key),
+		ID:          ClusterID(t, all[idx[0]]),
 		BatchID:     batchID,
 		Type:        t,
-		Method:      methodOf(t, key),
-		Confidence:  ConfidenceKey,
+		Method:      method,
+		Confidence:  confidence,
 		MemberCount: len(idx),
 		Members:     make([]Mention, 0, len(idx)),
-	}
-	if allByID {
-		c.Confidence = ConfidenceIdentifier
 	}
 	counts := map[string]int{}
 	for _, i := range idx {
@@ -189,9 +199,6 @@ func newCluster(batchID string, all []Mention, idx []int, idKeys, blockKeys []st
 		}
 	}
 	c.CanonicalName = canonicalName(counts)
-	if c.CanonicalName == "" {
-		c.CanonicalName = key[strings.IndexByte(key, ':')+1:]
-	}
 	return c
 }
 
@@ -207,71 +214,74 @@ func canonicalName(counts map[string]int) string {
 	return best
 }
 
-// resolve places one mention the way Apply would, without changing anything.
+// resolve places one mention the way clustering would, without changing
+// anything: the cluster whose members it matches best, or none.
 func (v *view) resolve(m Mention) Resolution {
-	if _, ok := clusterPrefix[m.Type]; !ok {
-		return Resolution{}
-	}
-	id, blk := matchKeys(m)
-	tp := m.Type.String() + "/"
-	b, haveBlock := v.blocks[tp+blk]
-	haveBlock = haveBlock && blk != ""
-	switch {
-	case id != "":
-		if c, ok := v.byIdentifier[tp+id]; ok {
-			return v.resolution(c, ConfidenceIdentifier)
-		}
-		// A new identifier would pull in its block's key cluster only if the
-		// block had no identifier yet.
-		if haveBlock && len(b.identifiers) == 0 && b.keyCluster != "" {
-			return v.resolution(b.keyCluster, ConfidenceKey)
-		}
-	case haveBlock:
-		if b.keyCluster != "" {
-			return v.resolution(b.keyCluster, ConfidenceKey)
-		}
-		if len(b.identifiers) == 1 {
-			return v.resolution(v.byIdentifier[b.identifiers[0]], ConfidenceKey)
-		}
-	}
-	return Resolution{}
-}
-
-func (v *view) resolution(clusterID string, score float64) Resolution {
-	i, ok := v.byID[clusterID]
+	tm, ok := v.models[m.Type]
 	if !ok {
 		return Resolution{}
 	}
-	return Resolution{ClusterID: clusterID, CanonicalName: v.clusters[i].CanonicalName, Score: score}
+	tm.mu.Lock()
+	c, score := tm.model.Best(toRecord(m, nil))
+	tm.mu.Unlock()
+	if c < 0 {
+		return Resolution{}
+	}
+	id := tm.clusters[c]
+	return Resolution{ClusterID: id, CanonicalName: v.clusters[v.byID[id]].CanonicalName, Score: score}
 }
 
-// unionFind is a disjoint-set forest with path halving and union by size.
-type unionFind struct{ parent, size []int }
+// Decisions of an explained pair.
+const (
+	DecisionIdentifier = "identifier" // equal ORCID or DOI
+	DecisionConflict   = "conflict"   // different identifiers, or the same document
+	DecisionBlocked    = "blocked"    // never compared: no shared blocking key
+	DecisionScore      = "score"      // compared; the probability decided
+)
 
-func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int, n), size: make([]int, n)}
-	for i := range u.parent {
-		u.parent[i], u.size[i] = i, 1
-	}
-	return u
+// Explanation says how the resolver judged a pair of mentions.
+type Explanation struct {
+	A, B        Mention
+	Score       float64 // log-odds: prior plus the signals' weights
+	Probability float64
+	Signals     []match.Signal
+	SameCluster bool
+	ClusterID   string // when SameCluster
+	Decision    string
 }
 
-func (u *unionFind) find(i int) int {
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
+// explain judges two mentions of the view.
+func (v *view) explain(a, b mentionRef) (Explanation, error) {
+	ia, oka := v.byRef[a]
+	ib, okb := v.byRef[b]
+	switch {
+	case !oka:
+		return Explanation{}, fmt.Errorf("mention %s %s: %w", a.doc, a.locator, ErrUnknownMention)
+	case !okb:
+		return Explanation{}, fmt.Errorf("mention %s %s: %w", b.doc, b.locator, ErrUnknownMention)
 	}
-	return i
-}
-
-func (u *unionFind) union(a, b int) {
-	a, b = u.find(a), u.find(b)
-	if a == b {
-		return
+	ma, mb := v.all[ia], v.all[ib]
+	if ma.Type != mb.Type {
+		return Explanation{}, fmt.Errorf("%w: %s is a %s and %s a %s", ErrDifferentTypes, a.locator, ma.Type, b.locator, mb.Type)
 	}
-	if u.size[a] < u.size[b] {
-		a, b = b, a
+	tm := v.models[ma.Type]
+	ra, rb := tm.record[ia], tm.record[ib]
+	tm.mu.Lock()
+	ex := tm.model.Explain(ra, rb)
+	tm.mu.Unlock()
+	out := Explanation{A: ma, B: mb, Score: ex.Score, Probability: ex.Probability, Signals: ex.Signals}
+	if ca, cb := tm.res.Cluster[ra], tm.res.Cluster[rb]; ca == cb {
+		out.SameCluster, out.ClusterID = true, tm.clusters[ca]
 	}
-	u.parent[b] = a
-	u.size[a] += u.size[b]
+	switch {
+	case ex.Decision == "identifier-match":
+		out.Decision = DecisionIdentifier
+	case ex.Decision != "":
+		out.Decision = DecisionConflict
+	case !ex.Candidate:
+		out.Decision = DecisionBlocked
+	default:
+		out.Decision = DecisionScore
+	}
+	return out, nil
 }

@@ -1,10 +1,13 @@
 package resolver
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/docbatch/docbatch/services/resolver/match"
 )
 
 // Index holds, per batch, the mentions each document contributed, and the
@@ -14,6 +17,7 @@ import (
 type Index struct {
 	mu      sync.RWMutex
 	batches map[string]*batchState
+	opts    match.Options
 }
 
 type batchState struct {
@@ -28,8 +32,15 @@ type docEntry struct {
 	mentions []Mention
 }
 
-// NewIndex returns an empty index.
-func NewIndex() *Index { return &Index{batches: map[string]*batchState{}} }
+// NewIndex returns an empty index that resolves with the match package's
+// defaults (no adjudicator).
+func NewIndex() *Index { return NewIndexWith(match.Options{}) }
+
+// NewIndexWith returns an empty index resolving with opts, for example
+// with a language-model adjudicator.
+func NewIndexWith(opts match.Options) *Index {
+	return &Index{batches: map[string]*batchState{}, opts: opts}
+}
 
 func (x *Index) batch(id string, create bool) *batchState {
 	x.mu.RLock()
@@ -112,9 +123,9 @@ func (x *Index) snapshot(batchID string) (*view, Stats, error) {
 		return nil, Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
 	}
 	if b.view == nil {
-		b.view = buildView(batchID, b.docs)
+		b.view = buildView(context.Background(), batchID, b.docs, x.opts)
 	}
-	return b.view, Stats{Documents: len(b.docs), Mentions: b.view.mentions, Clusters: len(b.view.clusters), LastAppliedSeq: b.lastSeq}, nil
+	return b.view, Stats{Documents: len(b.docs), Mentions: len(b.view.all), Clusters: len(b.view.clusters), LastAppliedSeq: b.lastSeq, CandidatePairs: b.view.stats.CandidatePairs}, nil
 }
 
 // ListClusters returns the batch's clusters of type t (TypeUnspecified for
@@ -170,4 +181,14 @@ func (x *Index) Resolve(batchID string, mentions []Mention) ([]Resolution, error
 func (x *Index) Stats(batchID string) (Stats, error) {
 	_, s, err := x.snapshot(batchID)
 	return s, err
+}
+
+// Explain says how the batch's resolution judged two of its mentions, each
+// named by document id and locator.
+func (x *Index) Explain(batchID, docA, locA, docB, locB string) (Explanation, error) {
+	v, _, err := x.snapshot(batchID)
+	if err != nil {
+		return Explanation{}, err
+	}
+	return v.explain(mentionRef{docA, locA}, mentionRef{docB, locB})
 }

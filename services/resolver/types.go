@@ -4,18 +4,12 @@
 // gRPC or protobuf, so the same logic serves the consumer, the query API,
 // tests and evaluation.
 //
-// This is the spine's rule-based method. Every mention gets at most one
-// identifier key (ORCID for people, DOI for works) and one blocking key
-// (ASCII-folded family name plus first initial for people, normalised name
-// for organisations, normalised title plus year for works). Mentions that
-// share an identifier form one cluster; mentions without an identifier that
-// share a blocking key form one cluster; and such a key cluster joins the
-// identifier cluster of its block when that block holds exactly one
-// identifier (two different ORCIDs behind "J. Smith" are two people, so the
-// ambiguous case is left apart). Confidence is 1.0 when every member was
-// matched by identifier and 0.8 when any was matched by key alone. A
-// probabilistic (Fellegi-Sunter style) matcher replaces this later; the API
-// stays.
+// Resolution is the match package's: per-type blocking, Fellegi-Sunter
+// pairwise scores from several signals (names with a nickname table,
+// co-authors, affiliations, titles, venues, years), trusted identifiers
+// (ORCID, DOI) and average-linkage clustering that never joins conflicting
+// identifiers or two mentions of one document. An optional adjudicator (a
+// language model, see package llm) is asked about uncertain pairs only.
 //
 // Clusters are a function of the set of documents only: contributions are
 // keyed by (batch, document), applying a document again replaces what it
@@ -34,6 +28,10 @@ var (
 	ErrUnknownBatch = errors.New("unknown batch")
 	// ErrUnknownCluster means the batch has no cluster with that id.
 	ErrUnknownCluster = errors.New("unknown cluster")
+	// ErrUnknownMention means the batch has no mention at that locator.
+	ErrUnknownMention = errors.New("unknown mention")
+	// ErrDifferentTypes means a pair of mentions that cannot be compared.
+	ErrDifferentTypes = errors.New("mentions of different types")
 )
 
 // EntityType is the kind of thing a mention names.
@@ -82,21 +80,8 @@ const (
 	AttrFirstAuthor = "first_author"
 )
 
-// Methods name how a cluster's members were linked.
-const (
-	MethodORCID          = "orcid"
-	MethodNameKey        = "name-key"
-	MethodDOI            = "doi"
-	MethodTitleYear      = "title-year"
-	MethodNormalizedName = "normalized-name"
-)
-
-// Confidences of the rule-based method: identifiers are trusted, keys are
-// likely but can conflate namesakes or distinct works with equal titles.
-const (
-	ConfidenceIdentifier = 1.0
-	ConfidenceKey        = 0.8
-)
+// Methods name how a cluster's members were linked (match.Method*):
+// "singleton", "orcid", "doi", "score" or "llm".
 
 // Mention is one occurrence of an entity in one document.
 type Mention struct {
@@ -139,6 +124,8 @@ type Stats struct {
 	Mentions       int
 	Clusters       int
 	LastAppliedSeq uint64
+	// CandidatePairs the last clustering scored.
+	CandidatePairs int
 }
 
 // Version orders the contributions of one document: a result produced under

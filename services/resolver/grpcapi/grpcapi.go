@@ -10,12 +10,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	resolverv1 "github.com/docbatch/docbatch/proto/docbatch/resolver/v1"
 	"github.com/docbatch/docbatch/services/resolver"
+	"github.com/docbatch/docbatch/services/resolver/llm"
 )
 
 // Limits of the API.
@@ -31,10 +33,14 @@ const (
 type Server struct {
 	resolverv1.UnimplementedResolverServiceServer
 	index *resolver.Index
+	llm   *llm.Client // nil when no adjudicator is configured
 }
 
-// New returns a server answering from index.
-func New(index *resolver.Index) *Server { return &Server{index: index} }
+// New returns a server answering from index; adjudicator, when not nil, is
+// the language model the index asks, whose counters the stats report.
+func New(index *resolver.Index, adjudicator *llm.Client) *Server {
+	return &Server{index: index, llm: adjudicator}
+}
 
 var _ resolverv1.ResolverServiceServer = (*Server)(nil)
 
@@ -139,12 +145,62 @@ func (s *Server) GetResolverStats(_ context.Context, req *resolverv1.GetResolver
 	if err != nil {
 		return nil, coreError(err, req.GetBatchId())
 	}
-	return &resolverv1.GetResolverStatsResponse{
+	resp := &resolverv1.GetResolverStatsResponse{
 		Documents:      int64(st.Documents),
 		Mentions:       int64(st.Mentions),
 		Clusters:       int64(st.Clusters),
 		LastAppliedSeq: st.LastAppliedSeq,
-	}, nil
+		CandidatePairs: int64(st.CandidatePairs),
+	}
+	if s.llm != nil {
+		ls := s.llm.Stats()
+		resp.LlmCalls, resp.LlmPromptTokens, resp.LlmCompletionTokens = ls.Calls, ls.PromptTokens, ls.CompletionTokens
+	}
+	return resp, nil
+}
+
+// ExplainPair says how the resolver judged two mentions of a batch.
+func (s *Server) ExplainPair(_ context.Context, req *resolverv1.ExplainPairRequest) (*resolverv1.ExplainPairResponse, error) {
+	if err := requireBatch(req.GetBatchId()); err != nil {
+		return nil, err
+	}
+	for _, r := range []struct {
+		name string
+		ref  *resolverv1.MentionRef
+	}{{"a", req.GetA()}, {"b", req.GetB()}} {
+		if r.ref.GetDocumentId() == "" || r.ref.GetLocator() == "" {
+			return nil, status.Errorf(codes.InvalidArgument, "%s.document_id and %s.locator are required", r.name, r.name)
+		}
+	}
+	e, err := s.index.Explain(req.GetBatchId(), req.GetA().GetDocumentId(), req.GetA().GetLocator(), req.GetB().GetDocumentId(), req.GetB().GetLocator())
+	if err != nil {
+		return nil, coreError(err, req.GetBatchId())
+	}
+	resp := &resolverv1.ExplainPairResponse{
+		A: mentionToProto(e.A), B: mentionToProto(e.B),
+		Score: finite(e.Score), Probability: e.Probability,
+		SameCluster: e.SameCluster, ClusterId: e.ClusterID, Decision: e.Decision,
+	}
+	for _, sg := range e.Signals {
+		detail := sg.Detail
+		if sg.Level != "" {
+			detail = sg.Level + ": " + detail
+		}
+		resp.Signals = append(resp.Signals, &resolverv1.Signal{Name: sg.Name, Weight: finite(sg.Weight), Detail: detail})
+	}
+	return resp, nil
+}
+
+// finite keeps ±Inf (a decision by identifier or constraint) out of JSON,
+// which cannot carry it: ±1e9 reads as "certain" and survives grpcurl.
+func finite(f float64) float64 {
+	switch {
+	case math.IsInf(f, 1):
+		return 1e9
+	case math.IsInf(f, -1):
+		return -1e9
+	}
+	return f
 }
 
 func requireBatch(id string) error {
@@ -160,6 +216,10 @@ func coreError(err error, batchID string) error {
 	switch {
 	case errors.Is(err, resolver.ErrUnknownBatch):
 		return status.Errorf(codes.NotFound, "batch %q has no resolved documents", batchID)
+	case errors.Is(err, resolver.ErrUnknownMention):
+		return status.Errorf(codes.NotFound, "%v", err)
+	case errors.Is(err, resolver.ErrDifferentTypes):
+		return status.Errorf(codes.InvalidArgument, "%v", err)
 	default:
 		return status.Errorf(codes.Internal, "resolver: %v", err)
 	}
@@ -191,15 +251,19 @@ func clusterToProto(c resolver.Cluster) *resolverv1.Cluster {
 		Members:         make([]*resolverv1.Mention, len(c.Members)),
 	}
 	for i, m := range c.Members {
-		out.Members[i] = &resolverv1.Mention{
-			DocumentId: m.DocumentID,
-			Locator:    m.Locator,
-			Text:       m.Text,
-			Type:       resolverv1.EntityType(m.Type),
-			Attributes: m.Attributes,
-		}
+		out.Members[i] = mentionToProto(m)
 	}
 	return out
+}
+
+func mentionToProto(m resolver.Mention) *resolverv1.Mention {
+	return &resolverv1.Mention{
+		DocumentId: m.DocumentID,
+		Locator:    m.Locator,
+		Text:       m.Text,
+		Type:       resolverv1.EntityType(m.Type),
+		Attributes: m.Attributes,
+	}
 }
 
 // Page tokens are opaque to clients: base64 of a version byte, the offset

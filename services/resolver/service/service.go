@@ -20,6 +20,8 @@ import (
 	"github.com/docbatch/docbatch/services/resolver"
 	"github.com/docbatch/docbatch/services/resolver/consumer"
 	"github.com/docbatch/docbatch/services/resolver/grpcapi"
+	"github.com/docbatch/docbatch/services/resolver/llm"
+	"github.com/docbatch/docbatch/services/resolver/match"
 	"github.com/docbatch/docbatch/services/resolver/store"
 )
 
@@ -28,6 +30,9 @@ type Config struct {
 	// Replicas of the streams and the bucket the resolver creates: 1 on one
 	// machine, 3 on a NATS cluster.
 	Replicas int
+	// LLM, when its URL is set, adjudicates uncertain pairs; off by default.
+	LLMURL, LLMModel, LLMAPIKey string
+	LLMMinConfidence            float64
 }
 
 // RegisterFlags binds the configuration to fs. Flag names carry the
@@ -35,6 +40,10 @@ type Config struct {
 // flags on one set without collisions.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Replicas, "resolver-replicas", 1, "replicas of the JetStream stream and bucket the resolver creates (1 on one machine, 3 on a cluster)")
+	fs.StringVar(&c.LLMURL, "resolver-llm-url", "", "OpenAI-compatible API root (e.g. http://127.0.0.1:11434/v1 for ollama) to adjudicate uncertain pairs; empty: off")
+	fs.StringVar(&c.LLMModel, "resolver-llm-model", "", "model name for --resolver-llm-url")
+	fs.StringVar(&c.LLMAPIKey, "resolver-llm-api-key", "", "bearer key for --resolver-llm-url, if it needs one")
+	fs.Float64Var(&c.LLMMinConfidence, "resolver-llm-min-confidence", 0.7, "a model's \"same\" counts only at or above this confidence")
 }
 
 // Deps are what the resolver needs from its host process.
@@ -74,7 +83,19 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolver: %w", err)
 	}
-	idx := resolver.NewIndex()
+	var adj *llm.Client
+	opts := match.Options{}
+	if cfg.LLMURL != "" {
+		if adj, err = llm.New(llm.Config{BaseURL: cfg.LLMURL, Model: cfg.LLMModel, APIKey: cfg.LLMAPIKey}); err != nil {
+			return nil, fmt.Errorf("resolver: %w", err)
+		}
+		opts.Adjudicator = llm.Adjudicator{Client: adj, MinConfidence: cfg.LLMMinConfidence}
+		// Bounded so that one rebuild of the clusters cannot turn into
+		// thousands of model calls; the closest-to-even pairs go first.
+		opts.MaxAdjudications = 500
+		log.Info("resolver adjudicates uncertain pairs with a language model", "url", cfg.LLMURL, "model", cfg.LLMModel)
+	}
+	idx := resolver.NewIndexWith(opts)
 	docs := 0
 	lastSeq, err := st.Load(ctx, func(d store.Document) error {
 		idx.Apply(d.BatchID, d.ID, d.Version, d.Mentions)
@@ -90,7 +111,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	log.Info("resolver index loaded", "documents", docs, "batches", len(lastSeq))
 	return &Service{
 		index:    idx,
-		api:      grpcapi.New(idx),
+		api:      grpcapi.New(idx, adj),
 		consumer: consumer.New(js, st, idx, log),
 		log:      log,
 	}, nil

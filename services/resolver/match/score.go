@@ -1,0 +1,345 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Decisions that override the score.
+const (
+	decIdentifierMatch    = "identifier-match"
+	decIdentifierConflict = "identifier-conflict"
+	decSameDoc            = "same-document"
+	decKindMismatch       = "kind-mismatch"
+)
+
+type scored struct {
+	prior, logit, prob float64
+	decision           string
+}
+
+func sigmoid(x float64) float64 {
+	switch {
+	case math.IsInf(x, 1):
+		return 1
+	case math.IsInf(x, -1):
+		return 0
+	}
+	return 1 / (1 + math.Exp(-x))
+}
+
+// recorder collects signals only when explaining; scoring millions of
+// pairs must not allocate.
+type recorder struct{ sig *[]Signal }
+
+func (r recorder) add(name, level string, w float64, detail func() string) {
+	if r.sig != nil {
+		*r.sig = append(*r.sig, Signal{Name: name, Level: level, Weight: w, Detail: detail()})
+	}
+}
+
+// compare scores a pair of normalised records. sig, when not nil, receives
+// every signal.
+func (m *Model) compare(a, b *prep, sig *[]Signal) scored {
+	rec := recorder{sig}
+	if a.kind != b.kind {
+		return scored{logit: math.Inf(-1), decision: decKindMismatch}
+	}
+	if a.orcid != "" && b.orcid != "" {
+		if a.orcid == b.orcid {
+			rec.add("orcid", "equal", math.Inf(1), func() string { return a.orcid })
+			return scored{logit: math.Inf(1), prob: 1, decision: decIdentifierMatch}
+		}
+		rec.add("orcid", "different", math.Inf(-1), func() string { return a.orcid + " ≠ " + b.orcid })
+		return scored{logit: math.Inf(-1), decision: decIdentifierConflict}
+	}
+	if a.doi != "" && b.doi != "" {
+		if a.doi == b.doi {
+			rec.add("doi", "equal", math.Inf(1), func() string { return a.doi })
+			return scored{logit: math.Inf(1), prob: 1, decision: decIdentifierMatch}
+		}
+		rec.add("doi", "different", math.Inf(-1), func() string { return a.doi + " ≠ " + b.doi })
+		return scored{logit: math.Inf(-1), decision: decIdentifierConflict}
+	}
+	if a.doc != "" && a.doc == b.doc {
+		rec.add("document", "same", math.Inf(-1), func() string { return "both in " + a.doc })
+		return scored{logit: math.Inf(-1), decision: decSameDoc}
+	}
+	var s float64
+	switch a.kind {
+	case Person:
+		s = personPrior + m.comparePersons(a, b, rec)
+		return scored{prior: personPrior, logit: s, prob: sigmoid(s)}
+	case Work:
+		s = workPrior + m.compareWorks(a, b, rec)
+		return scored{prior: workPrior, logit: s, prob: sigmoid(s)}
+	}
+	s = otherPrior + m.compareOthers(a, b, rec)
+	return scored{prior: otherPrior, logit: s, prob: sigmoid(s)}
+}
+
+func (m *Model) comparePersons(a, b *prep, rec recorder) float64 {
+	var s float64
+	// Family name.
+	var w float64
+	var lvl string
+	switch {
+	case a.family == b.family:
+		w, lvl = wFamilyExact, "exact"
+	case compoundMatch(a, b):
+		w, lvl = wFamilyCompound, "compound"
+	case jaroWinkler(a.family, b.family) >= 0.92:
+		w, lvl = wFamilySimilar, "similar"
+	default:
+		w, lvl = wFamilyDiffer, "different"
+	}
+	s += w
+	rec.add("family", lvl, w, func() string { return a.family + " / " + b.family })
+
+	// First given name.
+	w, lvl = wGivenMissing, "missing"
+	if len(a.given) > 0 && len(b.given) > 0 {
+		g, h := a.given[0], b.given[0]
+		fullG, fullH := len(g) > 1, len(h) > 1
+		switch {
+		case fullG && fullH && g == h:
+			n := max(m.stats.nameCount[a.nameKey], m.stats.nameCount[b.nameKey], 1)
+			w, lvl = max(wGivenExact-wGivenCommon*math.Log(float64(n)), wGivenExactMin), "exact"
+		case fullG && fullH && (isNickname(g, h) || prefixName(g, h)):
+			w, lvl = wGivenNickname, "nickname"
+		case fullG && fullH && jaroWinkler(g, h) >= 0.9:
+			w, lvl = wGivenSimilar, "similar"
+		case fullG && fullH:
+			w, lvl = wGivenConflict, "conflict"
+		case firstRune(g) != firstRune(h):
+			w, lvl = wGivenConflict, "conflict"
+		case fullG || fullH:
+			w, lvl = wGivenInitial, "initial"
+		default:
+			w, lvl = wGivenInitials, "initials"
+		}
+	}
+	s += w
+	rec.add("given", lvl, w, func() string { return strings.Join(a.given, " ") + " / " + strings.Join(b.given, " ") })
+
+	// Middle names (initials).
+	switch {
+	case len(a.given) > 1 && len(b.given) > 1:
+		if firstRune(a.given[1]) == firstRune(b.given[1]) {
+			w, lvl = wMiddleMatch, "match"
+		} else {
+			w, lvl = wMiddleConflict, "conflict"
+		}
+		s += w
+		rec.add("middle", lvl, w, func() string { return a.given[1] + " / " + b.given[1] })
+	case len(a.given) > 1 || len(b.given) > 1:
+		if len(a.given) > 0 && len(b.given) > 0 {
+			s += wMiddleOneAbsent
+			rec.add("middle", "one-absent", wMiddleOneAbsent, func() string { return "only one has a middle name" })
+		}
+	}
+
+	// Co-authors.
+	if len(a.coauth) > 0 && len(b.coauth) > 0 {
+		n := sharedSorted(a.coauth, b.coauth)
+		switch {
+		case n == 0:
+			w, lvl = wCoauthNone, "none"
+		case n == 1:
+			w, lvl = wCoauthOne, "one"
+		default:
+			w, lvl = wCoauthMany, "several"
+		}
+		s += w
+		rec.add("coauthors", lvl, w, func() string { return fmt.Sprintf("%d shared of %d / %d", n, len(a.coauth), len(b.coauth)) })
+	}
+
+	// Affiliation.
+	if len(a.vecs[fAff]) > 0 && len(b.vecs[fAff]) > 0 {
+		c := cosine(a.vecs[fAff], b.vecs[fAff])
+		switch {
+		case c >= 0.8:
+			w, lvl = wAffHigh, "≥0.8"
+		case c >= 0.5:
+			w, lvl = wAffMid, "≥0.5"
+		case c >= 0.25:
+			w, lvl = wAffLow, "≥0.25"
+		default:
+			w, lvl = wAffNone, "<0.25"
+		}
+		s += w
+		rec.add("affiliation", lvl, w, func() string { return fmt.Sprintf("cosine %.2f", c) })
+	}
+
+	// Venue of the documents (weak: a field, not an identity).
+	if len(a.vecs[fVenue]) > 0 && len(b.vecs[fVenue]) > 0 {
+		if c := cosine(a.vecs[fVenue], b.vecs[fVenue]); c >= 0.5 {
+			s += wVenueSameP
+			rec.add("venue", "≥0.5", wVenueSameP, func() string { return fmt.Sprintf("cosine %.2f", c) })
+		}
+	}
+	return s
+}
+
+// compoundMatch: "garcia-lopez" and "garcia", or two compound names that
+// share a part.
+func compoundMatch(a, b *prep) bool {
+	for _, p := range a.familyParts {
+		if p == b.family || (len(p) > 2 && containsStr(b.familyParts, p)) {
+			return true
+		}
+	}
+	for _, p := range b.familyParts {
+		if p == a.family {
+			return true
+		}
+	}
+	return false
+}
+
+func containsStr(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// prefixName: "alex" / "alexander" (at least three letters in common).
+func prefixName(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return len(a) >= 3 && strings.HasPrefix(b, a)
+}
+
+func sharedSorted(a, b []string) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch c := strings.Compare(a[i], b[j]); {
+		case c < 0:
+			i++
+		case c > 0:
+			j++
+		default:
+			n++
+			i++
+			j++
+		}
+	}
+	return n
+}
+
+func (m *Model) compareWorks(a, b *prep, rec recorder) float64 {
+	var s, w float64
+	var lvl string
+	if len(a.vecs[fTitle]) > 0 && len(b.vecs[fTitle]) > 0 {
+		cos := cosine(a.vecs[fTitle], b.vecs[fTitle])
+		// Trigrams catch typos and split words; titles sharing under
+		// minCosineForTrigrams of their TF-IDF mass are not worth the
+		// (costlier) trigram comparison.
+		tri := 0.0
+		if cos >= minCosineForTrigrams && cos < 0.95 {
+			tri = dice(a.tri, b.tri)
+		}
+		c := max(cos, tri)
+		switch {
+		case c < 0.85 && min(len(a.vecs[fTitle]), len(b.vecs[fTitle])) >= 2 && m.stats.titleContainment(a, b) >= 0.95:
+			w, lvl = wTitleContained, "contained"
+		case c >= 0.95:
+			w, lvl = wTitle95, "≥0.95"
+		case c >= 0.85:
+			w, lvl = wTitle85, "≥0.85"
+		case c >= 0.7:
+			w, lvl = wTitle70, "≥0.7"
+		case c >= 0.5:
+			w, lvl = wTitle50, "≥0.5"
+		case c >= 0.3:
+			w, lvl = wTitle30, "≥0.3"
+		default:
+			w, lvl = wTitle00, "<0.3"
+		}
+		s += w
+		rec.add("title", lvl, w, func() string {
+			return fmt.Sprintf("cosine %.3f, trigram dice %.3f: %q / %q", cos, tri, a.titleKey, b.titleKey)
+		})
+	}
+	if a.authW > 0 && b.authW > 0 {
+		o := m.stats.authorOverlap(a, b)
+		switch {
+		case o >= 0.8:
+			w, lvl = wAuthHigh, "≥0.8"
+		case o >= 0.5:
+			w, lvl = wAuthMid, "≥0.5"
+		case o > 0.2:
+			w, lvl = wAuthLow, ">0.2"
+		default:
+			w, lvl = wAuthNone, "≤0.2"
+		}
+		s += w
+		rec.add("authors", lvl, w, func() string { return fmt.Sprintf("weighted overlap %.2f", o) })
+	}
+	if a.year > 0 && b.year > 0 {
+		d := a.year - b.year
+		if d < 0 {
+			d = -d
+		}
+		switch {
+		case d == 0:
+			w, lvl = wYearSame, "same"
+		case d == 1:
+			w, lvl = wYearOne, "±1"
+		default:
+			w, lvl = wYearFar, "far"
+		}
+		s += w
+		rec.add("year", lvl, w, func() string { return fmt.Sprintf("%d / %d", a.year, b.year) })
+	}
+	if len(a.vecs[fVenue]) > 0 && len(b.vecs[fVenue]) > 0 {
+		c := cosine(a.vecs[fVenue], b.vecs[fVenue])
+		if c >= 0.5 {
+			w, lvl = wVenueHigh, "≥0.5"
+		} else {
+			w, lvl = wVenueLow, "<0.5"
+		}
+		s += w
+		rec.add("venue", lvl, w, func() string { return fmt.Sprintf("cosine %.2f", c) })
+	}
+	return s
+}
+
+func (m *Model) compareOthers(a, b *prep, rec recorder) float64 {
+	var s, w float64
+	var lvl string
+	c := max(cosine(a.vecs[fName], b.vecs[fName]), dice(a.tri, b.tri))
+	if a.titleKey != "" && a.titleKey == b.titleKey {
+		c = 1
+	}
+	switch {
+	case c >= 0.95:
+		w, lvl = wName95, "≥0.95"
+	case c >= 0.8:
+		w, lvl = wName80, "≥0.8"
+	case c >= 0.6:
+		w, lvl = wName60, "≥0.6"
+	case c >= 0.4:
+		w, lvl = wName40, "≥0.4"
+	default:
+		w, lvl = wName00, "<0.4"
+	}
+	s += w
+	rec.add("name", lvl, w, func() string { return fmt.Sprintf("cosine %.2f: %q / %q", c, a.titleKey, b.titleKey) })
+	if len(a.vecs[fAff]) > 0 && len(b.vecs[fAff]) > 0 {
+		c := cosine(a.vecs[fAff], b.vecs[fAff])
+		if c >= 0.5 {
+			w, lvl = wAffMid, "≥0.5"
+		} else {
+			w, lvl = wAffNone, "<0.5"
+		}
+		s += w
+		rec.add("context", lvl, w, func() string { return fmt.Sprintf("cosine %.2f", c) })
+	}
+	return s
+}
