@@ -106,7 +106,7 @@ func TestRunGeneratedCorpus(t *testing.T) {
 		// PDF titles come from layout heuristics over page text: most, not all.
 		require.GreaterOrEqual(t, float64(pdfRight)/float64(pdfs), 0.8, "PDF titles right: %d of %d", pdfRight, pdfs)
 	}
-	for _, f := range []string{report.SummaryFile, report.BatchFile, report.ClustersFile, report.GraphMLFile, report.NodesFile, report.EdgesFile, report.DomainsFile} {
+	for _, f := range []string{report.SummaryFile, report.BatchFile, report.ClustersFile, report.GraphMLFile, report.GEXFFile, report.NodesFile, report.EdgesFile, report.CSLJSONFile, report.BibTeXFile, report.DomainsFile} {
 		fi, err := os.Stat(filepath.Join(out, f))
 		require.NoError(t, err)
 		require.NotZero(t, fi.Size(), f)

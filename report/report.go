@@ -41,6 +41,9 @@ const (
 	GraphMLFile   = "network.graphml"
 	NodesFile     = "nodes.csv"
 	EdgesFile     = "edges.csv"
+	GEXFFile      = "network.gexf"
+	CSLJSONFile   = "references.csl.json"
+	BibTeXFile    = "references.bib"
 	DomainsFile   = "domains.json"
 )
 
@@ -284,7 +287,14 @@ func (w Writer) writeCitations(ctx context.Context, c citationsv1.CitationServic
 	for _, x := range []struct {
 		f    citationsv1.ExportFormat
 		file string
-	}{{citationsv1.ExportFormat_EXPORT_FORMAT_GRAPHML, GraphMLFile}, {citationsv1.ExportFormat_EXPORT_FORMAT_CSV_NODES, NodesFile}, {citationsv1.ExportFormat_EXPORT_FORMAT_CSV_EDGES, EdgesFile}} {
+	}{
+		{citationsv1.ExportFormat_EXPORT_FORMAT_GRAPHML, GraphMLFile},
+		{citationsv1.ExportFormat_EXPORT_FORMAT_GEXF, GEXFFile},
+		{citationsv1.ExportFormat_EXPORT_FORMAT_CSV_NODES, NodesFile},
+		{citationsv1.ExportFormat_EXPORT_FORMAT_CSV_EDGES, EdgesFile},
+		{citationsv1.ExportFormat_EXPORT_FORMAT_CSL_JSON, CSLJSONFile},
+		{citationsv1.ExportFormat_EXPORT_FORMAT_BIBTEX, BibTeXFile},
+	} {
 		if err := export(ctx, c, batchID, x.f, filepath.Join(dir, x.file)); err != nil {
 			return err
 		}
@@ -393,6 +403,6 @@ func writeSummary(path string, s *Summary, docs []*schedulerv1.DocumentStatus) e
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Files: %s (per document), %s, %s, %s, %s, %s, %s.\n", DocumentsFile, BatchFile, ClustersFile, GraphMLFile, NodesFile, EdgesFile, DomainsFile)
+	fmt.Fprintf(&b, "Files: %s (per document), %s, %s, %s, %s, %s, %s, %s, %s, %s.\n", DocumentsFile, BatchFile, ClustersFile, GraphMLFile, GEXFFile, NodesFile, EdgesFile, CSLJSONFile, BibTeXFile, DomainsFile)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -21,7 +21,7 @@ const evalUsage = `Usage:
       entity-resolution accuracy (blocking recall, pairwise and B-cubed
       P/R/F1, speed) on dblp_acm, cora, s2and and elife_authors under DIR
       (default ../shared/data); figures are for the test split by default
-`
+` + evalCitationsUsage
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -33,6 +33,8 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return evalExtract(ctx, args[1:], stdout, stderr)
 	case "resolve":
 		return evalResolve(ctx, args[1:], stdout, stderr)
+	case "citations":
+		return evalCitations(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, evalUsage)
 		return nil

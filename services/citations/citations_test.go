@@ -262,7 +262,7 @@ func outcomeOf(t *testing.T, docs []Contribution) outcome {
 	}
 	g := x.Network("batch").Snapshot()
 	o := outcome{exports: map[Format][]byte{}, metrics: g.Metrics(5), domains: g.Domains()}
-	for _, f := range []Format{FormatCSVNodes, FormatCSVEdges, FormatGraphML} {
+	for _, f := range Formats {
 		var buf bytes.Buffer
 		require.NoError(t, g.Export(&buf, f))
 		o.exports[f] = buf.Bytes()
@@ -305,7 +305,7 @@ func TestOrderIndependence(t *testing.T) {
 func TestExportUnsupported(t *testing.T) {
 	x := NewIndex()
 	x.Apply("b", doc("a", "A", "", 0, nil))
-	err := x.Network("b").Snapshot().Export(io.Discard, Format("gexf"))
+	err := x.Network("b").Snapshot().Export(io.Discard, Format("docx"))
 	require.ErrorIs(t, err, ErrUnsupportedFormat)
 }
 

@@ -36,6 +36,8 @@ type Reference struct {
 	Year    int32    `json:"y,omitempty"`
 	Authors []string `json:"a,omitempty"`
 	Venue   string   `json:"v,omitempty"`
+	Volume  string   `json:"vo,omitempty"`
+	Pages   string   `json:"pg,omitempty"`
 }
 
 // supersedes reports whether c should replace old. Equal (epoch, seq) also
@@ -98,6 +100,8 @@ func FromResult(r *processorv1.DocumentResult, seq uint64) Contribution {
 			Year:    ref.GetYear(),
 			Authors: ref.GetAuthors(),
 			Venue:   strings.TrimSpace(ref.GetVenue()),
+			Volume:  strings.TrimSpace(ref.GetVolume()),
+			Pages:   strings.TrimSpace(ref.GetPages()),
 		})
 	}
 	return c

@@ -45,6 +45,14 @@ func (g *Graph) Domains() []Domain {
 	return g.domains
 }
 
+// Modularity returns the modularity (resolution 1) of the domains over the
+// weighted document network they were detected on; documents without links
+// add nothing to it. 0 when there is no link at all.
+func (g *Graph) Modularity() float64 {
+	g.Domains()
+	return g.modularity
+}
+
 func (g *Graph) computeDomains() []Domain {
 	n := len(g.docs)
 	net := g.domainNetwork()
@@ -59,6 +67,7 @@ func (g *Graph) computeDomains() []Domain {
 		// Unlinked documents are singletons of their own; the other
 		// communities are listed in the order of their smallest document.
 		res := louvain.Detect(net, 1)
+		g.modularity = res.Modularity
 		slot := make([]int32, res.Count)
 		for i := range slot {
 			slot[i] = -1
@@ -149,6 +158,10 @@ func (g *Graph) domainNetwork() *louvain.Graph {
 			pairs += k * (k - 1) / 2
 		}
 	}
+	text := g.textNeighbourPairs()
+	for _, p := range text {
+		pairs += len(p)
+	}
 	pairs = min(pairs+len(g.Edges), n*(n-1)/2)
 
 	// Upper triangle, row by row.
@@ -188,6 +201,9 @@ func (g *Graph) domainNetwork() *louvain.Graph {
 			for _, v := range c[j:] {
 				add(v, f)
 			}
+		}
+		for _, p := range text[u] {
+			add(p.term, p.w)
 		}
 		slices.Sort(touched)
 		for _, v := range touched {

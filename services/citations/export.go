@@ -19,7 +19,13 @@ const (
 	FormatCSVNodes Format = "csv-nodes"
 	FormatCSVEdges Format = "csv-edges"
 	FormatGraphML  Format = "graphml"
+	FormatGEXF     Format = "gexf"
+	FormatCSLJSON  Format = "csl-json"
+	FormatBibTeX   Format = "bibtex"
 )
+
+// Formats lists every export format, in the order the API numbers them.
+var Formats = []Format{FormatCSVNodes, FormatCSVEdges, FormatGraphML, FormatGEXF, FormatCSLJSON, FormatBibTeX}
 
 // ErrUnsupportedFormat is returned by Export for a format it cannot write.
 var ErrUnsupportedFormat = errors.New("unsupported export format")
@@ -36,6 +42,12 @@ func (g *Graph) Export(w io.Writer, f Format) error {
 		err = g.writeCSVEdges(bw)
 	case FormatGraphML:
 		err = g.writeGraphML(bw)
+	case FormatGEXF:
+		err = g.writeGEXF(bw)
+	case FormatCSLJSON:
+		err = g.writeCSLJSON(bw)
+	case FormatBibTeX:
+		err = g.writeBibTeX(bw)
 	default:
 		return fmt.Errorf("%w: %q", ErrUnsupportedFormat, f)
 	}
@@ -77,11 +89,11 @@ func (g *Graph) writeCSVNodes(w io.Writer) error {
 
 func (g *Graph) writeCSVEdges(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"source", "target", "citing_document", "reference_index", "match"}); err != nil {
+	if err := cw.Write([]string{"source", "target", "citing_document", "reference_index", "match", "weight"}); err != nil {
 		return err
 	}
 	for _, e := range g.Edges {
-		if err := cw.Write([]string{e.Source, e.Target, e.CitingDocument, itoa(e.ReferenceIndex), e.Match}); err != nil {
+		if err := cw.Write([]string{e.Source, e.Target, e.CitingDocument, itoa(e.ReferenceIndex), e.Match, itoa(max(e.Weight, 1))}); err != nil {
 			return err
 		}
 	}
@@ -105,6 +117,7 @@ const graphmlHeader = `<?xml version="1.0" encoding="UTF-8"?>
   <key id="citing_document" for="edge" attr.name="citing_document" attr.type="string"/>
   <key id="reference_index" for="edge" attr.name="reference_index" attr.type="int"/>
   <key id="match" for="edge" attr.name="match" attr.type="string"/>
+  <key id="weight" for="edge" attr.name="weight" attr.type="double"/>
 `
 
 // xmlWriter writes escaped XML, remembering the first error so the writing
@@ -169,6 +182,7 @@ func (g *Graph) writeGraphML(w io.Writer) error {
 		x.data("citing_document", e.CitingDocument)
 		x.data("reference_index", itoa(e.ReferenceIndex))
 		x.data("match", e.Match)
+		x.data("weight", itoa(max(e.Weight, 1)))
 		x.raw("    </edge>\n")
 	}
 	x.raw("  </graph>\n</graphml>\n")

@@ -52,8 +52,11 @@ type Node struct {
 	Year       int32
 	Authors    []string
 	Venue      string
-	InDegree   int
-	OutDegree  int
+	// Volume and Pages of an outside work, as its references give them.
+	Volume    string
+	Pages     string
+	InDegree  int
+	OutDegree int
 }
 
 // Edge is a citation from a batch document to a node, with its provenance.
@@ -63,6 +66,10 @@ type Edge struct {
 	CitingDocument string
 	ReferenceIndex int32
 	Match          string
+	// Weight is how many of the citing document's references resolved to
+	// the target (a work listed twice, or cited in two forms); the edge
+	// keeps the first of them.
+	Weight int
 }
 
 // Graph is an immutable snapshot of a batch's network. Nodes are sorted by
@@ -82,6 +89,7 @@ type Graph struct {
 
 	domainsOnce sync.Once
 	domains     []Domain
+	modularity  float64
 }
 
 // DocumentNodeID is the node id of a batch document.
@@ -156,15 +164,21 @@ func build(batch string, docs []Contribution) *Graph {
 	addEdge := func(e Edge) {
 		k := edgeKey{e.Source, e.Target}
 		// A document citing the same work twice gives one edge, the first
-		// reference's: the network is simple, and in-degrees count citing
-		// documents.
-		if old, ok := edges[k]; ok && old.ReferenceIndex <= e.ReferenceIndex {
-			return
+		// reference's, weighted by the count: the network is simple, and
+		// in-degrees count citing documents.
+		e.Weight = 1
+		if old, ok := edges[k]; ok {
+			e.Weight += old.Weight
+			if old.ReferenceIndex <= e.ReferenceIndex {
+				e = old
+				e.Weight++
+			}
 		}
 		edges[k] = e
 	}
 
 	var pending []pendingRef
+	var fuzzy *fuzzyIndex
 	for _, d := range docs {
 		source := DocumentNodeID(d.DocumentID)
 		g.references += int64(len(d.References))
@@ -172,6 +186,14 @@ func build(batch string, docs []Contribution) *Graph {
 			doi := NormalizeDOI(r.DOI)
 			title := NormalizeTitle(r.Title)
 			target, match := linkInternal(byDOI, byTitle, doi, title, r.Year)
+			if target == "" && title != "" {
+				if fuzzy == nil {
+					fuzzy = newFuzzyIndex(docs)
+				}
+				if target = fuzzy.link(&r, doi, title); target != "" {
+					match = MatchFuzzy
+				}
+			}
 			if target == source {
 				continue // self-citation
 			}
@@ -351,6 +373,8 @@ func resolveExternals(pending []pendingRef) []*external {
 		// does not depend on arrival order.
 		x.node.Title = mostFrequent(x.refs, func(r Reference) string { return r.Title })
 		x.node.Venue = mostFrequent(x.refs, func(r Reference) string { return r.Venue })
+		x.node.Volume = mostFrequent(x.refs, func(r Reference) string { return r.Volume })
+		x.node.Pages = mostFrequent(x.refs, func(r Reference) string { return r.Pages })
 		if a := mostFrequent(x.refs, func(r Reference) string { return strings.Join(r.Authors, "\x00") }); a != "" {
 			x.node.Authors = strings.Split(a, "\x00")
 		}

@@ -152,8 +152,12 @@ func (s *Server) Export(req *citationsv1.ExportRequest, stream grpc.ServerStream
 		f = citations.FormatCSVEdges
 	case citationsv1.ExportFormat_EXPORT_FORMAT_GRAPHML:
 		f = citations.FormatGraphML
-	case citationsv1.ExportFormat_EXPORT_FORMAT_GEXF, citationsv1.ExportFormat_EXPORT_FORMAT_CSL_JSON, citationsv1.ExportFormat_EXPORT_FORMAT_BIBTEX:
-		return status.Errorf(codes.Unimplemented, "format %s is not supported yet", req.GetFormat())
+	case citationsv1.ExportFormat_EXPORT_FORMAT_GEXF:
+		f = citations.FormatGEXF
+	case citationsv1.ExportFormat_EXPORT_FORMAT_CSL_JSON:
+		f = citations.FormatCSLJSON
+	case citationsv1.ExportFormat_EXPORT_FORMAT_BIBTEX:
+		f = citations.FormatBibTeX
 	case citationsv1.ExportFormat_EXPORT_FORMAT_UNSPECIFIED:
 		return status.Error(codes.InvalidArgument, "format is required")
 	default:

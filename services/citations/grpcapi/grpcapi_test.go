@@ -122,6 +122,36 @@ func TestExportChunks(t *testing.T) {
 	assert.Equal(t, want.String(), got.String())
 }
 
+// TestExportEveryFormat streams each format and compares it with the
+// core's bytes.
+func TestExportEveryFormat(t *testing.T) {
+	idx := bigIndex(40)
+	c := client(t, idx)
+	for f, core := range map[citationsv1.ExportFormat]citations.Format{
+		citationsv1.ExportFormat_EXPORT_FORMAT_CSV_NODES: citations.FormatCSVNodes,
+		citationsv1.ExportFormat_EXPORT_FORMAT_CSV_EDGES: citations.FormatCSVEdges,
+		citationsv1.ExportFormat_EXPORT_FORMAT_GRAPHML:   citations.FormatGraphML,
+		citationsv1.ExportFormat_EXPORT_FORMAT_GEXF:      citations.FormatGEXF,
+		citationsv1.ExportFormat_EXPORT_FORMAT_CSL_JSON:  citations.FormatCSLJSON,
+		citationsv1.ExportFormat_EXPORT_FORMAT_BIBTEX:    citations.FormatBibTeX,
+	} {
+		t.Run(f.String(), func(t *testing.T) {
+			st, err := c.Export(context.Background(), &citationsv1.ExportRequest{BatchId: "big", Format: f})
+			require.NoError(t, err)
+			msgs, err := drain(t, st.Recv)
+			require.NoError(t, err)
+			var got bytes.Buffer
+			for _, m := range msgs {
+				got.Write(m.Data)
+			}
+			var want bytes.Buffer
+			require.NoError(t, idx.Network("big").Snapshot().Export(&want, core))
+			assert.NotZero(t, want.Len())
+			assert.Equal(t, want.String(), got.String())
+		})
+	}
+}
+
 func TestMetricsAndDomains(t *testing.T) {
 	c := client(t, bigIndex(30))
 	ctx := context.Background()
@@ -186,8 +216,6 @@ func TestBadInput(t *testing.T) {
 		{"domains without batch", func() error { _, err := c.ListDomains(ctx, &citationsv1.ListDomainsRequest{}); return err }(), codes.InvalidArgument, "batch_id is required"},
 		{"export unspecified", exportErr(&citationsv1.ExportRequest{BatchId: "big"}), codes.InvalidArgument, "format is required"},
 		{"export unknown enum", exportErr(&citationsv1.ExportRequest{BatchId: "big", Format: 99}), codes.InvalidArgument, "unknown format 99"},
-		{"export gexf", exportErr(&citationsv1.ExportRequest{BatchId: "big", Format: citationsv1.ExportFormat_EXPORT_FORMAT_GEXF}), codes.Unimplemented, "format EXPORT_FORMAT_GEXF is not supported yet"},
-		{"export bibtex", exportErr(&citationsv1.ExportRequest{BatchId: "big", Format: citationsv1.ExportFormat_EXPORT_FORMAT_BIBTEX}), codes.Unimplemented, "format EXPORT_FORMAT_BIBTEX is not supported yet"},
 		{"export without batch", exportErr(&citationsv1.ExportRequest{Format: citationsv1.ExportFormat_EXPORT_FORMAT_CSV_NODES}), codes.InvalidArgument, "batch_id is required"},
 		{"export of unknown batch", exportErr(&citationsv1.ExportRequest{BatchId: "nope", Format: citationsv1.ExportFormat_EXPORT_FORMAT_CSV_EDGES}), codes.NotFound, `batch "nope" has no documents in the citation network`},
 	}
