@@ -2,9 +2,9 @@
 # nothing is installed globally and every machine gets the same versions.
 GOTOOL := cd $(CURDIR)/tools && GOWORK=off go tool
 TOOLBIN := $(CURDIR)/bin/tools
-MODULES := . ./proto ./services/platform ./services/scheduler ./services/processor ./services/resolver ./services/citations
+MODULES := . ./proto ./services/platform ./services/scheduler ./services/processor ./services/resolver ./services/citations ./deploy
 
-.PHONY: generate lint-proto check-generated vet test test-all build tools
+.PHONY: generate lint-proto check-generated vet test test-all build tools local
 
 tools:
 	@mkdir -p $(TOOLBIN)
@@ -30,3 +30,11 @@ build:
 # the slow suites behind the "slow" build tag (they need bin/tools/nats-server).
 test: tools
 	PATH=$(TOOLBIN):$$PATH go test -count=1 -tags slow -timeout 40m $(addsuffix /...,$(MODULES))
+
+# The deployment topology as separate processes on loopback (deploy/local):
+# a 3-node NATS JetStream cluster, the scheduler, 3 processors, the resolver
+# and citations; runs a generated 200-document batch and stops. Pass other
+# flags with LOCAL_FLAGS, e.g. make local LOCAL_FLAGS=--serve.
+LOCAL_FLAGS ?= --docs 200
+local: tools build
+	go run ./deploy/local --bin bin --nats-server $(TOOLBIN)/nats-server $(LOCAL_FLAGS)
