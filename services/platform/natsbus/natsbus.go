@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -143,7 +144,37 @@ func (o StreamOptions) replicas() int {
 
 // EnsureResults creates or updates the results stream and the text object
 // store. Every service calls it, so none depends on start-up order.
+//
+// On a cluster that is still electing its leaders (every service starting
+// at once) the JetStream API times out or has no responders for a while; it
+// retries with backoff for up to a minute, or until ctx ends, rather than
+// fail the service's start.
 func EnsureResults(ctx context.Context, js jetstream.JetStream, o StreamOptions) (jetstream.Stream, error) {
+	deadline := time.Now().Add(time.Minute)
+	backoff := 100 * time.Millisecond
+	for {
+		st, err := ensureResults(ctx, js, o)
+		if err == nil || !transientJS(err) || time.Now().After(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// transientJS reports errors that a JetStream cluster still forming gives.
+func transientJS(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, nats.ErrJetStreamNotEnabled) || strings.Contains(err.Error(), "temporarily unavailable") ||
+		strings.Contains(err.Error(), "insufficient resources")
+}
+
+func ensureResults(ctx context.Context, js jetstream.JetStream, o StreamOptions) (jetstream.Stream, error) {
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        ResultsStream,
 		Description: "docbatch per-document extraction results",
