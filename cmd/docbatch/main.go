@@ -30,6 +30,7 @@ Usage:
   docbatch cancel [--server ADDR] BATCH               cancel a batch
   docbatch bench NAME [--json]                        benchmarks (see docs/benchmarks.md)
   docbatch eval extract [--json] DIR                  extraction accuracy against gold
+  docbatch chaos [--docs N] [--json]                  the fault-injection suite (see docs/evidence.md)
 
 Run 'docbatch COMMAND -h' for a command's flags. Every flag can also be set
 by an environment variable DOCBATCH_<FLAG> (e.g. DOCBATCH_NATS_URL).
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCmd(ctx, rest, stdout, stderr)
 	case "eval":
 		return evalCmd(ctx, rest, stdout, stderr)
+	case "chaos":
+		return chaosCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

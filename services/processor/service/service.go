@@ -44,6 +44,10 @@ type Config struct {
 	MaxDocumentBytes int64
 	DocumentTimeout  time.Duration
 	PDFWorkers       int
+	// Replicas of the results stream and text object store the processor
+	// ensures: 1 on one machine, 3 on a cluster. It must match the other
+	// services', or each start would rescale the shared stream.
+	Replicas int
 }
 
 // RegisterFlags binds the configuration to fs, with defaults.
@@ -57,6 +61,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(byteSize{i64: &c.MaxDocumentBytes}, "max-document-bytes", "documents larger than this are refused before reading, bytes or with a suffix")
 	fs.DurationVar(&c.DocumentTimeout, "document-timeout", c.DocumentTimeout, "deadline of one document")
 	fs.IntVar(&c.PDFWorkers, "pdf-workers", c.PDFWorkers, "PDFium instances (each costs a few hundred MB once the first PDF arrives)")
+	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of the results stream and text object store (1 on one machine, 3 on a cluster)")
 }
 
 func (c *Config) applyDefaults() {
@@ -125,7 +130,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating jetstream context: %w", err)
 	}
-	if _, err := natsbus.EnsureResults(ctx, js, natsbus.StreamOptions{Replicas: 1}); err != nil {
+	if _, err := natsbus.EnsureResults(ctx, js, natsbus.StreamOptions{Replicas: cfg.Replicas}); err != nil {
 		return nil, err
 	}
 	engine := pdf.Lazy(pdf.Options{Workers: cfg.PDFWorkers})
