@@ -4,11 +4,18 @@ GOTOOL := cd $(CURDIR)/tools && GOWORK=off go tool
 TOOLBIN := $(CURDIR)/bin/tools
 MODULES := . ./proto ./services/platform ./services/scheduler ./services/processor ./services/resolver ./services/citations ./deploy
 
-.PHONY: generate lint-proto check-generated vet test test-all build tools local
+.PHONY: generate lint-proto check-generated vet test test-all build tools local jaeger
 
 tools:
 	@mkdir -p $(TOOLBIN)
 	cd tools && GOWORK=off go build -o $(TOOLBIN)/ github.com/bufbuild/buf/cmd/buf google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc github.com/fullstorydev/grpcurl/cmd/grpcurl github.com/nats-io/nats-server/v2
+
+# Jaeger v2 for the trace test (e2e/jaeger_test.go): its go.mod has replace
+# directives, so it is built through the wrapper module tools/jaeger. Large:
+# about 12 CPU-minutes the first time.
+jaeger:
+	@mkdir -p $(TOOLBIN)
+	cd tools/jaeger && GOWORK=off go build -o $(TOOLBIN)/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 
 generate: tools
 	PATH=$(TOOLBIN):$$PATH buf generate
@@ -28,7 +35,7 @@ build:
 
 # The README's test command: every test of every workspace module, including
 # the slow suites behind the "slow" build tag (they need bin/tools/nats-server).
-test: tools
+test: tools jaeger
 	PATH=$(TOOLBIN):$$PATH go test -count=1 -tags slow -timeout 40m $(addsuffix /...,$(MODULES))
 
 # The deployment topology as separate processes on loopback (deploy/local):
