@@ -40,8 +40,10 @@ type ConsumeOptions struct {
 	Stream        string
 	Durable       string
 	FilterSubject string
-	// AckWait bounds how long a message may be in a handler before
-	// JetStream redelivers it.
+	// AckWait is how long JetStream waits for an acknowledgement before
+	// redelivering (default 10 s). It is short so that messages a killed
+	// consumer had pulled come back soon; a handler that runs longer keeps
+	// its message with progress acknowledgements.
 	AckWait time.Duration
 	Log     *slog.Logger
 }
@@ -56,7 +58,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, h Ha
 		log = slog.Default()
 	}
 	if o.AckWait == 0 {
-		o.AckWait = 60 * time.Second
+		o.AckWait = 10 * time.Second
 	}
 	backoff := 100 * time.Millisecond
 	cm := newConsumerMetrics(o.Durable)
@@ -111,7 +113,7 @@ func consumeOnce(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, 
 		}
 		cm.lag.Record(ctx, int64(meta.NumPending), cm.attrs)
 		mctx := ExtractTrace(ctx, msg.Headers())
-		if err := h(mctx, msg, meta); err != nil {
+		if err := handle(mctx, h, msg, meta, o.AckWait); err != nil {
 			cm.failed.Add(ctx, 1, cm.attrs)
 			log.ErrorContext(mctx, "applying message failed; will be redelivered", "durable", o.Durable, "seq", meta.Sequence.Stream, "err", err)
 			_ = msg.NakWithDelay(time.Second)
@@ -123,4 +125,24 @@ func consumeOnce(ctx context.Context, js jetstream.JetStream, o ConsumeOptions, 
 			log.WarnContext(mctx, "ack failed", "durable", o.Durable, "seq", meta.Sequence.Stream, "err", err)
 		}
 	}
+}
+
+// handle runs h, telling JetStream the message is still in progress every
+// third of the ack wait so a slow handler is not raced by a redelivery.
+func handle(ctx context.Context, h Handler, msg jetstream.Msg, meta *jetstream.MsgMetadata, ackWait time.Duration) error {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return h(ctx, msg, meta)
 }

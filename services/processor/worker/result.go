@@ -2,7 +2,9 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	processorv1 "github.com/docbatch/docbatch/proto/docbatch/processor/v1"
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
@@ -64,9 +66,7 @@ func (w *Worker) publish(ctx context.Context, a *schedulerv1.Assignment, res *pr
 	msg := nats.NewMsg(natsbus.ResultSubject(a.GetBatchId()))
 	msg.Data = data
 	natsbus.InjectTrace(ctx, msg.Header)
-	ack, err := w.js.PublishMsg(ctx, msg,
-		jetstream.WithMsgID(natsbus.MsgID(a.GetBatchId(), a.GetDocumentId())),
-		jetstream.WithExpectStream(natsbus.ResultsStream))
+	ack, err := w.publishRetrying(ctx, msg, a.GetBatchId(), a.GetDocumentId())
 	if err != nil {
 		return 0, fmt.Errorf("publishing result of %s: %w", a.GetDocumentId(), err)
 	}
@@ -74,6 +74,47 @@ func (w *Worker) publish(ctx context.Context, a *schedulerv1.Assignment, res *pr
 		w.log.DebugContext(ctx, "result already published; dedup kept the first", "seq", ack.Sequence, "document", a.GetDocumentId())
 	}
 	return ack.Sequence, nil
+}
+
+// publishAttempt bounds one PubAck wait inside the publish timeout, so an
+// attempt lost to a NATS restart or a stream leader election is retried
+// soon instead of using up the whole timeout.
+const publishAttempt = 2 * time.Second
+
+// publishRetrying publishes msg until JetStream acknowledges it or ctx
+// ends. Every attempt carries the same Nats-Msg-Id, so an attempt whose
+// acknowledgement was lost and its retry store the result once: the retry
+// gets the first one's sequence back as a duplicate. Only errors of the
+// infrastructure are retried; they are not the document's fault and must
+// not use up its retry budget at the scheduler.
+func (w *Worker) publishRetrying(ctx context.Context, msg *nats.Msg, batchID, docID string) (*jetstream.PubAck, error) {
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, publishAttempt)
+		ack, err := w.js.PublishMsg(actx, msg,
+			jetstream.WithMsgID(natsbus.MsgID(batchID, docID)),
+			jetstream.WithExpectStream(natsbus.ResultsStream))
+		cancel()
+		if err == nil || ctx.Err() != nil || !retryablePublish(err) {
+			return ack, err
+		}
+		w.log.WarnContext(ctx, "publishing result failed; retrying", "document", docID, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// retryablePublish reports errors that say nothing about the result itself:
+// no acknowledgement in time, no stream leader (an election), no responders
+// (NATS restarting).
+func retryablePublish(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrConnectionReconnecting)
 }
 
 func (w *Worker) textStore(ctx context.Context) (jetstream.ObjectStore, error) {

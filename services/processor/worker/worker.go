@@ -40,9 +40,11 @@ const (
 	// scheduler that accepts the stream but never answers does not hold the
 	// processor forever.
 	DefaultWelcomeTimeout = 30 * time.Second
-	// DefaultPublishTimeout bounds waiting for a PubAck; past it the
-	// document fails as transient and the scheduler retries it.
-	DefaultPublishTimeout = 10 * time.Second
+	// DefaultPublishTimeout bounds publishing a result, retries included;
+	// past it the document fails as transient and the scheduler retries
+	// it. Long enough to ride out a stream leader election or a NATS
+	// restart, which are not the document's fault.
+	DefaultPublishTimeout = 30 * time.Second
 )
 
 // DefaultFormats are the formats a processor extracts, as announced in
