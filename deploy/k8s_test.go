@@ -275,7 +275,7 @@ func checkBase(t *testing.T, dir string, b built) {
 		if v, _ := envValue(c, "DOCBATCH_LISTEN"); v != fmt.Sprintf("0.0.0.0:%d", port) {
 			t.Errorf("%s: %s listens on %q", dir, name, v)
 		}
-		if len(c.Ports) != 1 || c.Ports[0].ContainerPort != port {
+		if len(c.Ports) != 2 || c.Ports[0].ContainerPort != port || c.Ports[1].Name != "metrics" || c.Ports[1].ContainerPort != 9090 {
 			t.Errorf("%s: %s container ports %v", dir, name, c.Ports)
 		}
 		psc, sc := d.Spec.Template.Spec.SecurityContext, c.SecurityContext
