@@ -51,6 +51,15 @@ func (s *Server) SetServing(names ...string) {
 	}
 }
 
+// SetNotServing marks the named services and the server NOT_SERVING (a
+// dependency is down); SetServing undoes it.
+func (s *Server) SetNotServing(names ...string) {
+	s.Health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	for _, n := range names {
+		s.Health.SetServingStatus(n, healthpb.HealthCheckResponse_NOT_SERVING)
+	}
+}
+
 // Listen opens a TCP listener, naming the address in the error.
 func Listen(addr string) (net.Listener, error) {
 	lis, err := net.Listen("tcp", addr)
