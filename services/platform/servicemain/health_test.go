@@ -93,4 +93,3 @@ func TestHealthFollowsNATS(t *testing.T) {
 	defer ns2.Shutdown()
 	waitFor(healthpb.HealthCheckResponse_SERVING)
 }
-
