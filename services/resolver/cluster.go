@@ -157,7 +157,7 @@ func toRecord(m Mention, docPeople []string) match.Record {
 	switch m.Type {
 	case TypePerson:
 		r.Given, r.Family = a[AttrGiven], a[AttrFamily]
-		r.ORCID = NormalizeORCID(a[AttrORCID])
+		r.ORCID = match.NormalizeORCID(a[AttrORCID])
 		r.Affiliation = a[AttrAffiliation]
 		for _, p := range docPeople {
 			if p != m.Text {
@@ -166,7 +166,7 @@ func toRecord(m Mention, docPeople []string) match.Record {
 		}
 	case TypeWork:
 		r.Title = a[AttrTitle]
-		r.DOI = NormalizeDOI(a[AttrDOI])
+		r.DOI = match.NormalizeDOI(a[AttrDOI])
 		r.Year, _ = strconv.Atoi(a[AttrYear])
 		if fa := a[AttrFirstAuthor]; fa != "" {
 			r.Authors = []string{fa}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/docbatch/docbatch/services/resolver/match"
 )
 
 // Document is what the resolver needs of an extracted document: its authors
@@ -51,7 +53,7 @@ func ExtractMentions(d Document) []Mention {
 		if text == "" {
 			text = strings.TrimSpace(given + " " + family)
 		}
-		orcid := NormalizeORCID(a.ORCID)
+		orcid := match.NormalizeORCID(a.ORCID)
 		if text == "" && orcid == "" {
 			continue
 		}
@@ -74,7 +76,7 @@ func ExtractMentions(d Document) []Mention {
 	}
 	for i, r := range d.References {
 		title := strings.Join(strings.Fields(r.Title), " ")
-		doi := NormalizeDOI(r.DOI)
+		doi := match.NormalizeDOI(r.DOI)
 		text := title
 		if text == "" {
 			text = strings.Join(strings.Fields(r.Raw), " ")

@@ -148,7 +148,9 @@ func (c *corpus) ids(ws []string, local map[string]int32) []int32 {
 	return out
 }
 
-func normalizeDOI(doi string) string {
+// NormalizeDOI lower-cases a DOI (DOIs are case-insensitive) and strips the
+// resolver URL or "doi:" prefix.
+func NormalizeDOI(doi string) string {
 	d := strings.ToLower(strings.TrimSpace(doi))
 	for _, p := range []string{"https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi.org/", "doi:"} {
 		if strings.HasPrefix(d, p) {
@@ -158,7 +160,8 @@ func normalizeDOI(doi string) string {
 	return d
 }
 
-func normalizeORCID(orcid string) string {
+// NormalizeORCID strips the orcid.org URL and upper-cases the check digit.
+func NormalizeORCID(orcid string) string {
 	o := strings.TrimSpace(orcid)
 	for _, p := range []string{"https://orcid.org/", "http://orcid.org/", "orcid.org/"} {
 		if len(o) >= len(p) && strings.EqualFold(o[:len(p)], p) {
@@ -188,7 +191,7 @@ func (c *corpus) tokenize(r *Record) prep {
 // normalize is the part of tokenize that needs no corpus: pure, so New runs
 // it in parallel.
 func normalize(r *Record) (prep, [nFields][]string) {
-	p := prep{kind: r.Kind, doc: r.Doc, orcid: normalizeORCID(r.ORCID), doi: normalizeDOI(r.DOI), year: r.Year}
+	p := prep{kind: r.Kind, doc: r.Doc, orcid: NormalizeORCID(r.ORCID), doi: NormalizeDOI(r.DOI), year: r.Year}
 	var ws [nFields][]string
 	switch r.Kind {
 	case Person:
