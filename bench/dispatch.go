@@ -16,6 +16,9 @@ type DispatchOptions struct {
 	Fleet // Timeout bounds each of the two runs.
 	// SyncAlways fsyncs every JetStream write (off is the product default).
 	SyncAlways bool
+	// NATSURL runs the journal on an external NATS server (a standalone
+	// one, to compare its fsync settings) instead of an embedded one.
+	NATSURL string
 	// Profile, when set, is started at the first assignment of the journal
 	// run and stopped when that run ends (runtime/pprof.StartCPUProfile and
 	// StopCPUProfile, passed in so that this package writes no files).
@@ -86,7 +89,7 @@ func RunDispatch(ctx context.Context, o DispatchOptions) (DispatchResult, error)
 				}
 			}
 		}
-		r, err := dispatchOnce(ctx, o, serverOptions{Journal: journal, StateDir: dir, SyncAlways: o.SyncAlways, Root: root, Log: o.Log}, hook)
+		r, err := dispatchOnce(ctx, o, serverOptions{Journal: journal, StateDir: dir, SyncAlways: o.SyncAlways, NATSURL: o.NATSURL, Root: root, Log: o.Log}, hook)
 		if journal && o.Profile != nil {
 			o.Profile.Stop()
 		}

@@ -86,6 +86,7 @@ func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var o bench.DispatchOptions
 	fleetFlags(fs, &o.Fleet, 200_000, 5*time.Minute)
 	fs.BoolVar(&o.SyncAlways, "sync-always", false, "fsync every JetStream write (sync_interval: always)")
+	fs.StringVar(&o.NATSURL, "nats-url", "", "run against this NATS server (e.g. a standalone one) instead of an embedded one; its own sync_interval applies")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the journal run's measured window to FILE")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := flagenv.Parse(fs, args); err != nil {
