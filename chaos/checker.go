@@ -372,7 +372,7 @@ func readFinal(ctx context.Context, sc schedulerv1.SchedulerServiceClient, rc re
 		resolverv1.EntityType_ENTITY_TYPE_WORK, resolverv1.EntityType_ENTITY_TYPE_PLACE, resolverv1.EntityType_ENTITY_TYPE_CONCEPT} {
 		tok := ""
 		for {
-			r, err := rc.ListClusters(ctx, &resolverv1.ListClustersRequest{BatchId: batchID, Type: typ, PageSize: 1000, PageToken: tok})
+			r, err := rc.ListClusters(ctx, &resolverv1.ListClustersRequest{BatchId: batchID, Type: typ, PageSize: 200, PageToken: tok})
 			if err != nil {
 				return nil, fmt.Errorf("ListClusters: %w", err)
 			}

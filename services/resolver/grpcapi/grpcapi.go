@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	resolverv1 "github.com/docbatch/docbatch/proto/docbatch/resolver/v1"
 	"github.com/docbatch/docbatch/services/resolver"
@@ -27,6 +28,11 @@ const (
 	// MaxResolveMentions caps one ResolveMentions call; larger sets are
 	// split by the caller.
 	MaxResolveMentions = 10000
+	// MaxPageBytes ends a ListClusters page early, before page_size, once
+	// its clusters reach this encoded size: big clusters (a much-cited work
+	// with thousands of member mentions) would otherwise push a page past
+	// gRPC's message limit. The next page token continues after it.
+	MaxPageBytes = 4 << 20
 )
 
 // Server implements resolverv1.ResolverServiceServer.
@@ -77,10 +83,16 @@ func (s *Server) ListClusters(_ context.Context, req *resolverv1.ListClustersReq
 		return nil, coreError(err, req.GetBatchId())
 	}
 	resp := &resolverv1.ListClustersResponse{Total: int64(total)}
+	bytes := 0
 	for _, c := range cs {
-		resp.Clusters = append(resp.Clusters, clusterToProto(c))
+		pc := clusterToProto(c)
+		// Always at least one cluster per page, so paging progresses.
+		if bytes += proto.Size(pc); bytes > MaxPageBytes && len(resp.Clusters) > 0 {
+			break
+		}
+		resp.Clusters = append(resp.Clusters, pc)
 	}
-	if next := offset + len(cs); next < total {
+	if next := offset + len(resp.Clusters); next < total {
 		resp.NextPageToken = encodePageToken(next, fp)
 	}
 	return resp, nil

@@ -1,12 +1,15 @@
 package grpcapi
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	resolverv1 "github.com/docbatch/docbatch/proto/docbatch/resolver/v1"
 	"github.com/docbatch/docbatch/services/resolver"
@@ -33,5 +36,39 @@ func TestPageTokens(t *testing.T) {
 	for _, tok := range []string{"x", "AAAA", encodePageToken(5, fp) + "A", encodePageToken(5, other)} {
 		_, err := decodePageToken(tok, fp)
 		require.Equal(t, codes.InvalidArgument, status.Code(err), "token %q", tok)
+	}
+}
+
+// A page stops early once its clusters reach MaxPageBytes, so clusters with
+// thousands of members never push a response past gRPC's message limit; the
+// token continues after the last cluster sent.
+func TestPagesStopAtTheByteBudget(t *testing.T) {
+	x := resolver.NewIndex()
+	long := strings.Repeat("a reference string long enough to weigh something ", 7)
+	for d := range 8000 {
+		var ms []resolver.Mention
+		for w := range 2 {
+			ms = append(ms, resolver.Mention{Locator: fmt.Sprintf("reference[%d]", w), Text: long, Type: resolver.TypeWork,
+				Attributes: map[string]string{resolver.AttrDOI: fmt.Sprintf("10.1/w%d", w)}})
+		}
+		x.Apply("b", fmt.Sprintf("doc-%05d", d), resolver.Version{}, ms)
+	}
+	s := New(x, nil)
+	first, err := s.ListClusters(context.Background(), &resolverv1.ListClustersRequest{BatchId: "b", PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.GetTotal() != 2 || len(first.GetClusters()) != 1 || first.GetNextPageToken() == "" {
+		t.Fatalf("first page: %d of %d clusters, token %q; want 1 of 2 and a token", len(first.GetClusters()), first.GetTotal(), first.GetNextPageToken())
+	}
+	if n := proto.Size(first); n > MaxPageBytes {
+		t.Fatalf("page of %d bytes, budget %d", n, MaxPageBytes)
+	}
+	second, err := s.ListClusters(context.Background(), &resolverv1.ListClustersRequest{BatchId: "b", PageSize: 10, PageToken: first.GetNextPageToken()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.GetClusters()) != 1 || second.GetNextPageToken() != "" || second.GetClusters()[0].GetClusterId() == first.GetClusters()[0].GetClusterId() {
+		t.Fatalf("second page: %d clusters, token %q", len(second.GetClusters()), second.GetNextPageToken())
 	}
 }
