@@ -171,6 +171,9 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	})
 	if n.tcpLis != nil {
 		g.Go(func() error { return n.srv.Serve(gctx, n.tcpLis, 3*time.Second) })
+		if cfg.NATSURL != "" { // an embedded server cannot be unreachable
+			g.Go(func() error { n.srv.Follow(gctx, "nats", n.nc.IsConnected, names...); return nil })
+		}
 	}
 	g.Go(func() error { <-gctx.Done(); n.inner.Health.Shutdown(); n.inner.GRPC.Stop(); return nil })
 	g.Go(func() error { return n.Sched.Run(gctx) })

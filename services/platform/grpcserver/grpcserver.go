@@ -60,6 +60,39 @@ func (s *Server) SetNotServing(names ...string) {
 	}
 }
 
+// followPoll is how often Follow looks at its dependency.
+const followPoll = 250 * time.Millisecond
+
+// Follow reports NOT_SERVING on health while the dependency up says is down
+// (a service that cannot reach NATS applies and publishes nothing; it waits
+// and reconnects by itself) and SERVING again once it is back, until ctx
+// ends, so orchestrators and load balancers see the outage instead of a
+// green service that does nothing.
+func (s *Server) Follow(ctx context.Context, dependency string, up func() bool, names ...string) {
+	t := time.NewTicker(followPoll)
+	defer t.Stop()
+	serving := true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ok := up()
+		if ok == serving {
+			continue
+		}
+		if ok {
+			s.SetServing(names...)
+			s.log.Info(dependency + " is back; serving")
+		} else {
+			s.SetNotServing(names...)
+			s.log.Warn(dependency + " unreachable; health is NOT_SERVING until it returns")
+		}
+		serving = ok
+	}
+}
+
 // Listen opens a TCP listener, naming the address in the error.
 func Listen(addr string) (net.Listener, error) {
 	lis, err := net.Listen("tcp", addr)

@@ -136,44 +136,12 @@ func (p *Process) Serve(ctx context.Context, register func(grpc.ServiceRegistrar
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, lis, 5*time.Second) })
 	g.Go(func() error { return svc.Run(gctx) })
-	g.Go(func() error { p.followNATS(gctx, srv, names); return nil })
+	g.Go(func() error { srv.Follow(gctx, "nats", p.NATS.IsConnected, names...); return nil })
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("serving: %w", err)
 	}
 	p.Log.Info("stopped")
 	return nil
-}
-
-// natsPoll is how often health follows the NATS connection.
-const natsPoll = 250 * time.Millisecond
-
-// followNATS reports NOT_SERVING on health while NATS is unreachable (the
-// service cannot apply or publish anything then; it waits and reconnects
-// by itself) and SERVING again once it is back, so orchestrators and load
-// balancers see the outage instead of a green service that does nothing.
-func (p *Process) followNATS(ctx context.Context, srv *grpcserver.Server, names []string) {
-	t := time.NewTicker(natsPoll)
-	defer t.Stop()
-	serving := true
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		up := p.NATS.IsConnected()
-		if up == serving {
-			continue
-		}
-		if up {
-			srv.SetServing(names...)
-			p.Log.Info("nats is back; serving")
-		} else {
-			srv.SetNotServing(names...)
-			p.Log.Warn("nats unreachable; health is NOT_SERVING until it returns", "status", p.NATS.Status().String())
-		}
-		serving = up
-	}
 }
 
 // Configurable is a service's configuration, bound to flags.
