@@ -105,10 +105,7 @@ func benchDispatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }
 
 func benchScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -135,10 +132,7 @@ func benchScale(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }
 
 func benchRecovery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -168,10 +162,7 @@ func benchRecovery(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }
 
 func benchScaleServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -222,10 +213,7 @@ func benchExtract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }
 
 func benchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -267,10 +255,7 @@ func benchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }
 
 func benchMemoryProcessor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -321,6 +306,18 @@ func fleetFlags(fs *flag.FlagSet, f *bench.Fleet, docs int, timeout time.Duratio
 	fs.IntVar(&f.Processors, "processors", 4, "no-op processors")
 	fs.IntVar(&f.Slots, "slots", 64, "slots per processor")
 	fs.DurationVar(&f.Timeout, "timeout", timeout, "give up on a run after this long")
+}
+
+// tabler is a result that prints itself as a table.
+type tabler interface{ WriteTable(io.Writer) error }
+
+// printResult prints a command's result as one JSON object (--json) or as
+// its table.
+func printResult(w io.Writer, asJSON bool, res tabler) error {
+	if asJSON {
+		return writeJSON(w, res)
+	}
+	return res.WriteTable(w)
 }
 
 func writeJSON(w io.Writer, v any) error {

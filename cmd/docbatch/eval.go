@@ -74,10 +74,7 @@ func evalExtract(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }
 
 func evalResolve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -102,8 +99,5 @@ func evalResolve(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }

@@ -36,8 +36,5 @@ func evalCitations(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	return res.WriteTable(stdout)
+	return printResult(stdout, *asJSON, res)
 }
