@@ -19,7 +19,6 @@ import (
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
 	"github.com/docbatch/docbatch/services/citations"
 	"github.com/docbatch/docbatch/services/processor/extract"
-	"github.com/docbatch/docbatch/services/processor/pdf"
 )
 
 // LabelsSubjectHeading takes the subjects of each JATS article's
@@ -161,14 +160,12 @@ func Citations(ctx context.Context, dir string, opts CitationsOptions) (*Citatio
 		needPDF = needPDF || strings.EqualFold(path.Ext(id), ".pdf")
 	}
 	if needPDF && opts.PDF == nil {
-		start := time.Now()
-		eng, err := pdf.New(ctx, pdf.Options{Workers: opts.Workers})
+		stop, secs, err := startPDF(ctx, opts.Workers, &opts.PDF)
 		if err != nil {
-			return nil, fmt.Errorf("starting the PDF engine: %w", err)
+			return nil, err
 		}
-		defer eng.Close()
-		res.EngineStartSeconds = time.Since(start).Seconds()
-		opts.PDF = eng
+		defer stop()
+		res.EngineStartSeconds = secs
 	}
 
 	start := time.Now()

@@ -117,6 +117,18 @@ type job struct {
 	gold  func(input []byte) (Record, error)
 }
 
+// startPDF starts a PDFium engine with workers instances and sets it as
+// *dst; it returns how to stop it and how long the start took.
+func startPDF(ctx context.Context, workers int, dst *extract.PDFTextSource) (stop func(), seconds float64, err error) {
+	start := time.Now()
+	eng, err := pdf.New(ctx, pdf.Options{Workers: workers})
+	if err != nil {
+		return nil, 0, fmt.Errorf("starting the PDF engine: %w", err)
+	}
+	*dst = eng
+	return func() { _ = eng.Close() }, time.Since(start).Seconds(), nil
+}
+
 // Extract scores extraction of the documents in dir against their gold.
 func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if opts.Workers <= 0 {
@@ -133,14 +145,12 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if needPDF && opts.PDF == nil {
 		// Started before the clock so that seconds measures extraction,
 		// not PDFium's one-off compilation.
-		start := time.Now()
-		eng, err := pdf.New(ctx, pdf.Options{Workers: opts.Workers})
+		stop, secs, err := startPDF(ctx, opts.Workers, &opts.PDF)
 		if err != nil {
-			return nil, fmt.Errorf("starting the PDF engine: %w", err)
+			return nil, err
 		}
-		defer eng.Close()
-		res.EngineStartSeconds = time.Since(start).Seconds()
-		opts.PDF = eng
+		defer stop()
+		res.EngineStartSeconds = secs
 	}
 
 	start := time.Now()
