@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -152,6 +154,11 @@ func clientCall(cc *grpc.ClientConn) error {
 		return err
 	}
 	if err := st.Send(&rpb.ServerReflectionRequest{MessageRequest: &rpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The server ended the stream (here: refused it); gRPC
+			// reports why on the receive side.
+			_, err = st.Recv()
+		}
 		return err
 	}
 	_, err = st.Recv()
