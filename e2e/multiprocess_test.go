@@ -126,7 +126,8 @@ func TestSeparateProcesses(t *testing.T) {
 	p.start("scheduler", bins["scheduler"], "--listen", sched, "--nats-url", natsURL, "--roots", dir)
 	waitHealthy(t, sched)
 	p.start("resolver", bins["resolver"], "--listen", res, "--nats-url", natsURL)
-	p.start("citations", bins["citations"], "--listen", cit, "--nats-url", natsURL)
+	resolverProc := p.cmds[len(p.cmds)-1]
+	p.start("citations", bins["citations"], "--listen", cit, "--nats-url", natsURL, "--scheduler", sched, "--resolver", res)
 	for i := range 2 {
 		p.start(fmt.Sprintf("processor-%d", i+1), bins["processor"], "--id", fmt.Sprintf("proc-%d", i+1), "--listen", addr(),
 			"--scheduler", sched, "--nats-url", natsURL, "--roots", dir, "--slots", "2")
@@ -159,6 +160,26 @@ func TestSeparateProcesses(t *testing.T) {
 		m, err := citationsv1.NewCitationServiceClient(cc2).GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: "multi"})
 		return err == nil && m.Documents == 60 && m.InternalEdges > 0
 	}, 30*time.Second, 100*time.Millisecond)
+
+	// The batch report, assembled by the citations process from the
+	// scheduler and resolver processes.
+	cit2 := citationsv1.NewCitationServiceClient(cc2)
+	rep, err := cit2.GetBatchReport(ctx, &citationsv1.GetBatchReportRequest{BatchId: "multi", TopN: 3})
+	require.NoError(t, err)
+	require.Empty(t, rep.Report.SchedulerError)
+	require.Empty(t, rep.Report.ResolverError)
+	require.Equal(t, int64(60), rep.Report.Documents.Done)
+	require.Equal(t, int64(60), rep.Report.Extraction.Documents)
+	require.NotEmpty(t, rep.Report.Entities)
+
+	// With the resolver gone, the report loses only the entities, and says why.
+	require.NoError(t, resolverProc.Process.Kill())
+	rep, err = cit2.GetBatchReport(ctx, &citationsv1.GetBatchReportRequest{BatchId: "multi", TopN: 3})
+	require.NoError(t, err)
+	require.Contains(t, rep.Report.ResolverError, "Unavailable")
+	require.Empty(t, rep.Report.Entities)
+	require.Equal(t, int64(60), rep.Report.Documents.Done)
+	require.Equal(t, int64(60), rep.Report.Extraction.Documents)
 }
 
 func dialT(t *testing.T, addr string) *grpc.ClientConn {

@@ -15,8 +15,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/unicode/norm"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/docbatch/docbatch/corpus"
+	citationsv1 "github.com/docbatch/docbatch/proto/docbatch/citations/v1"
+	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
 	"github.com/docbatch/docbatch/report"
 )
 
@@ -106,7 +109,7 @@ func TestRunGeneratedCorpus(t *testing.T) {
 		// PDF titles come from layout heuristics over page text: most, not all.
 		require.GreaterOrEqual(t, float64(pdfRight)/float64(pdfs), 0.8, "PDF titles right: %d of %d", pdfRight, pdfs)
 	}
-	for _, f := range []string{report.SummaryFile, report.BatchFile, report.ClustersFile, report.GraphMLFile, report.GEXFFile, report.NodesFile, report.EdgesFile, report.CSLJSONFile, report.BibTeXFile, report.DomainsFile} {
+	for _, f := range []string{report.SummaryFile, report.ReportFile, report.BatchFile, report.ClustersFile, report.GraphMLFile, report.GEXFFile, report.NodesFile, report.EdgesFile, report.CSLJSONFile, report.BibTeXFile, report.DomainsFile} {
 		fi, err := os.Stat(filepath.Join(out, f))
 		require.NoError(t, err)
 		require.NotZero(t, fi.Size(), f)
@@ -114,6 +117,7 @@ func TestRunGeneratedCorpus(t *testing.T) {
 	summary, err := os.ReadFile(filepath.Join(out, report.SummaryFile))
 	require.NoError(t, err)
 	require.Contains(t, string(summary), "SUCCEEDED")
+	checkReportJSON(t, out, docs)
 
 	// Running the same folder again resumes the finished batch: nothing is
 	// processed twice, the report is the same, and so is the time it took.
@@ -131,4 +135,75 @@ func TestRunGeneratedCorpus(t *testing.T) {
 	for id, d := range docs {
 		require.Equal(t, d.ResultSeq, again[id].ResultSeq, "%s was processed again", id)
 	}
+}
+
+// checkReportJSON: report.json (CitationService.GetBatchReport) agrees with
+// the scheduler's counts, the per-document results and the resolver's
+// clusters written beside it.
+func checkReportJSON(t *testing.T, out string, docs map[string]report.DocumentLine) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, report.ReportFile))
+	require.NoError(t, err)
+	var rep citationsv1.BatchReport
+	require.NoError(t, protojson.Unmarshal(data, &rep))
+	require.Empty(t, rep.SchedulerError)
+	require.Empty(t, rep.ResolverError)
+
+	var batch schedulerv1.Batch
+	data, err = os.ReadFile(filepath.Join(out, report.BatchFile))
+	require.NoError(t, err)
+	require.NoError(t, protojson.Unmarshal(data, &batch))
+	require.Equal(t, batch.BatchId, rep.BatchId)
+	require.Equal(t, "succeeded", rep.Documents.State)
+	require.Equal(t, batch.Counts.Total, rep.Documents.Total)
+	require.Equal(t, batch.Counts.Done, rep.Documents.Done)
+	require.Equal(t, int64(0), rep.Documents.Failed)
+
+	formats := map[string]int64{}
+	var refs int64
+	for _, d := range docs {
+		var r struct {
+			Format     string            `json:"format"`
+			References []json.RawMessage `json:"references"`
+		}
+		require.NoError(t, json.Unmarshal(d.Result, &r))
+		formats[r.Format]++
+		refs += int64(len(r.References))
+	}
+	x := rep.Extraction
+	require.Equal(t, int64(len(docs)), x.Documents)
+	require.Equal(t, formats, x.Formats)
+	require.Zero(t, x.Failed)
+	require.Equal(t, refs, x.References)
+	require.Equal(t, refs, x.ReferencesToBatch+x.ReferencesToOutside+x.SelfCitations+x.ReferencesUnidentified)
+	require.Equal(t, refs, x.Mentions["work"])
+	require.Positive(t, x.ReferencesToBatch, "the generated corpus cites itself")
+	require.Equal(t, int64(len(docs)), rep.Network.Documents)
+	require.Positive(t, rep.Network.Domains)
+	require.NotEmpty(t, rep.Domains)
+	require.LessOrEqual(t, len(rep.Domains), report.ReportTop)
+
+	for _, list := range [][]*citationsv1.CitedWork{rep.TopCitedInBatch, rep.TopCitedOutside} {
+		require.NotEmpty(t, list)
+		for i := 1; i < len(list); i++ {
+			require.GreaterOrEqual(t, list[i-1].Citations, list[i].Citations, "top cited sorted")
+		}
+	}
+	require.Equal(t, citationsv1.NodeKind_NODE_KIND_DOCUMENT, rep.TopCitedInBatch[0].Node.Kind)
+	require.Equal(t, citationsv1.NodeKind_NODE_KIND_EXTERNAL, rep.TopCitedOutside[0].Node.Kind)
+
+	lines, err := os.ReadFile(filepath.Join(out, report.ClustersFile))
+	require.NoError(t, err)
+	var clusters int64
+	types := map[string]bool{}
+	for _, g := range rep.Entities {
+		clusters += g.Clusters
+		types[g.Type] = true
+		require.NotEmpty(t, g.Top)
+		for i := 1; i < len(g.Top); i++ {
+			require.GreaterOrEqual(t, g.Top[i-1].MemberCount, g.Top[i].MemberCount, "largest first")
+		}
+	}
+	require.Equal(t, int64(bytes.Count(lines, []byte("\n"))), clusters, "entity clusters of every type = clusters.jsonl")
+	require.True(t, types["person"] && types["work"], "entity types: %v", types)
 }

@@ -126,7 +126,18 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.Res, err = ressvc.New(ctx, cfg.Resolver, ressvc.Deps{NATS: n.nc, Log: log.With("component", "resolver")}); err != nil {
 		return nil, fmt.Errorf("resolver: %w", err)
 	}
-	if n.Cit, err = citsvc.New(ctx, cfg.Citations, citsvc.Deps{NATS: n.nc, Log: log.With("component", "citations")}); err != nil {
+	// The in-process connection exists before the server serves on it
+	// (dialing is lazy), so the citations service can ask the scheduler and
+	// the resolver next to it for its batch reports.
+	n.bufLis = bufconn.Listen(4 << 20)
+	n.conn, err = grpcserver.Dial("passthrough:///in-process", grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+		return n.bufLis.DialContext(ctx)
+	}))
+	if err != nil {
+		return nil, err
+	}
+	citDeps := citsvc.Deps{NATS: n.nc, Log: log.With("component", "citations"), Scheduler: n.conn, Resolver: n.conn}
+	if n.Cit, err = citsvc.New(ctx, cfg.Citations, citDeps); err != nil {
 		return nil, fmt.Errorf("citations: %w", err)
 	}
 	secOpts, err := cfg.Security.ServerOptions()
@@ -145,17 +156,10 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		srv.SetServing(names...)
 	}
 
-	n.bufLis = bufconn.Listen(4 << 20)
 	if cfg.Listen != "" {
 		if n.tcpLis, err = grpcserver.Listen(cfg.Listen); err != nil {
 			return nil, err
 		}
-	}
-	n.conn, err = grpcserver.Dial("passthrough:///in-process", grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
-		return n.bufLis.DialContext(ctx)
-	}))
-	if err != nil {
-		return nil, err
 	}
 
 	rctx, cancel := context.WithCancel(context.Background())

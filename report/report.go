@@ -1,6 +1,8 @@
 // Package report writes a batch's report folder: a human summary
-// (summary.md) and machine-readable results (batch.json, documents.jsonl,
-// clusters.jsonl, the citation network as GraphML and CSV, domains.json).
+// (summary.md) and machine-readable results (report.json, the aggregated
+// batch report of CitationService.GetBatchReport; batch.json,
+// documents.jsonl, clusters.jsonl, the citation network as GraphML and CSV,
+// domains.json).
 // It reads only through the public APIs (gRPC, and the JetStream results
 // stream), so it works against a remote server as well as in-process.
 package report
@@ -45,7 +47,11 @@ const (
 	CSLJSONFile   = "references.csl.json"
 	BibTeXFile    = "references.bib"
 	DomainsFile   = "domains.json"
+	ReportFile    = "report.json"
 )
+
+// ReportTop is the length of report.json's top lists.
+const ReportTop = 20
 
 // DocumentLine is one line of documents.jsonl.
 type DocumentLine struct {
@@ -76,6 +82,10 @@ type Summary struct {
 	Domains      int
 	CitationsErr string
 	ResolverErr  string
+	// Report is the aggregated batch report (report.json); nil when
+	// ReportErr says why.
+	Report    *citationsv1.BatchReport
+	ReportErr string
 }
 
 // Write writes the report of batchID into dir.
@@ -113,6 +123,9 @@ func (w Writer) Write(ctx context.Context, batchID, dir string) (*Summary, error
 	cit := citationsv1.NewCitationServiceClient(w.Conn)
 	if err := w.writeCitations(ctx, cit, batchID, dir, sum); err != nil {
 		sum.CitationsErr = err.Error()
+	}
+	if err := writeReport(ctx, cit, batchID, dir, sum); err != nil {
+		sum.ReportErr = err.Error()
 	}
 	if err := writeSummary(filepath.Join(dir, SummaryFile), sum, docs); err != nil {
 		return nil, err
@@ -302,6 +315,18 @@ func (w Writer) writeCitations(ctx context.Context, c citationsv1.CitationServic
 	return nil
 }
 
+// writeReport writes the server's aggregation of the batch as report.json,
+// so that scripts read the same figures a platform team gets from
+// GetBatchReport.
+func writeReport(ctx context.Context, c citationsv1.CitationServiceClient, batchID, dir string, sum *Summary) error {
+	r, err := c.GetBatchReport(ctx, &citationsv1.GetBatchReportRequest{BatchId: batchID, TopN: ReportTop})
+	if err != nil {
+		return fmt.Errorf("batch report: %w", err)
+	}
+	sum.Report = r.GetReport()
+	return writeJSON(filepath.Join(dir, ReportFile), sum.Report)
+}
+
 func export(ctx context.Context, c citationsv1.CitationServiceClient, batchID string, f citationsv1.ExportFormat, path string) error {
 	st, err := c.Export(ctx, &citationsv1.ExportRequest{BatchId: batchID, Format: f})
 	if err != nil {
@@ -364,15 +389,27 @@ func writeSummary(path string, s *Summary, docs []*schedulerv1.DocumentStatus) e
 		}
 		b.WriteString("\n\n")
 	}
+	if r := s.Report; r != nil && r.GetExtraction().GetFailed() > 0 {
+		fmt.Fprintf(&b, "Extraction errors: %s\n\n", countList(r.GetExtraction().GetErrors()))
+	}
 	fmt.Fprintf(&b, "Entity clusters: %d", s.Clusters)
 	if s.ResolverErr != "" {
 		fmt.Fprintf(&b, " (resolver: %s)", s.ResolverErr)
 	}
 	b.WriteString("\n\n")
+	if r := s.Report; r != nil {
+		writeEntities(&b, r)
+	}
 	if m := s.Metrics; m != nil {
 		fmt.Fprintf(&b, "## Citation network\n\n%d nodes, %d edges (%d between documents of the batch), %d references, %d components, %d domains.\n\n",
 			m.Nodes, m.Edges, m.InternalEdges, m.References, m.Components, s.Domains)
-		if len(m.TopCited) > 0 {
+		if r := s.Report; r != nil {
+			x := r.GetExtraction()
+			fmt.Fprintf(&b, "References: %d to documents of the batch, %d to outside works, %d self-citations, %d with nothing to identify the work.\n\n",
+				x.GetReferencesToBatch(), x.GetReferencesToOutside(), x.GetSelfCitations(), x.GetReferencesUnidentified())
+			writeCited(&b, "most cited in the batch", r.GetTopCitedInBatch())
+			writeCited(&b, "most cited outside the batch", r.GetTopCitedOutside())
+		} else if len(m.TopCited) > 0 {
 			b.WriteString("| most cited | citations |\n|---|---|\n")
 			for _, t := range m.TopCited {
 				title := t.GetNode().GetTitle()
@@ -403,6 +440,56 @@ func writeSummary(path string, s *Summary, docs []*schedulerv1.DocumentStatus) e
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Files: %s (per document), %s, %s, %s, %s, %s, %s, %s, %s, %s.\n", DocumentsFile, BatchFile, ClustersFile, GraphMLFile, GEXFFile, NodesFile, EdgesFile, CSLJSONFile, BibTeXFile, DomainsFile)
+	if s.ReportErr != "" {
+		fmt.Fprintf(&b, "No %s: %s\n\n", ReportFile, s.ReportErr)
+	}
+	fmt.Fprintf(&b, "Files: %s (aggregates), %s (per document), %s, %s, %s, %s, %s, %s, %s, %s, %s.\n", ReportFile, DocumentsFile, BatchFile, ClustersFile, GraphMLFile, GEXFFile, NodesFile, EdgesFile, CSLJSONFile, BibTeXFile, DomainsFile)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// summaryTop bounds the tables of summary.md; report.json has more.
+const summaryTop = 10
+
+func writeCited(b *strings.Builder, heading string, works []*citationsv1.CitedWork) {
+	if len(works) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "| %s | citations |\n|---|---|\n", heading)
+	for _, t := range works[:min(summaryTop, len(works))] {
+		title := t.GetNode().GetTitle()
+		if title == "" {
+			title = t.GetNode().GetNodeId()
+		}
+		fmt.Fprintf(b, "| %s | %d |\n", cell(title), t.Citations)
+	}
+	b.WriteString("\n")
+}
+
+func writeEntities(b *strings.Builder, r *citationsv1.BatchReport) {
+	if len(r.GetEntities()) == 0 {
+		return
+	}
+	b.WriteString("| largest entities | type | mentions | documents |\n|---|---|---|---|\n")
+	for _, g := range r.GetEntities() {
+		for _, e := range g.GetTop()[:min(5, len(g.GetTop()))] {
+			fmt.Fprintf(b, "| %s | %s | %d | %d |\n", cell(e.GetCanonicalName()), g.GetType(), e.GetMemberCount(), e.GetDocumentCount())
+		}
+	}
+	b.WriteString("\n")
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", "/") }
+
+// countList prints a count map as "a 1, b 2", sorted by key.
+func countList(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }

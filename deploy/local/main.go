@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -278,8 +279,12 @@ func launch(ctx context.Context, c config, stdout io.Writer) (res *result, err e
 	// concurrent creations of the replicated stream timed out on a fresh
 	// cluster here (once it exists, concurrent updates are fine).
 	health := map[string]string{"resolver": addr(p.resolver), "citations": addr(p.citations)}
+	// The citations service asks the scheduler and the resolver for the
+	// parts of its batch reports they know.
+	own := map[string][]string{"citations": {"DOCBATCH_SCHEDULER=" + sched, "DOCBATCH_RESOLVER=" + health["resolver"]}}
 	for _, name := range []string{"resolver", "citations"} {
-		if err := g.start(name, bins[name], nil, append(common, "DOCBATCH_LISTEN="+health[name])); err != nil {
+		env := append(append(slices.Clip(common), "DOCBATCH_LISTEN="+health[name]), own[name]...)
+		if err := g.start(name, bins[name], nil, env); err != nil {
 			return res, err
 		}
 		if err := waitHealthy(ctx, g, name, health[name]); err != nil {
@@ -394,13 +399,33 @@ func runBatch(ctx context.Context, c config, g *group, bins map[string]string, s
 		}
 		if res.Resolved == res.Total && res.Cited == res.Total {
 			say("resolver and citations have all %d documents", res.Total)
-			return nil
+			return checkReport(ctx, cs, c.batchID, res.Total, say)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("after the batch: resolver has %d and citations %d of %d documents", res.Resolved, res.Cited, res.Total)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// checkReport asks the citations service for the aggregated batch report,
+// which it assembles with the scheduler and the resolver: every part must
+// be there and agree on the number of documents.
+func checkReport(ctx context.Context, cs citationsv1.CitationServiceClient, batch string, total int64, say func(string, ...any)) error {
+	r, err := cs.GetBatchReport(ctx, &citationsv1.GetBatchReportRequest{BatchId: batch, TopN: 5})
+	if err != nil {
+		return fmt.Errorf("GetBatchReport: %w", err)
+	}
+	rep := r.GetReport()
+	if rep.GetSchedulerError() != "" || rep.GetResolverError() != "" {
+		return fmt.Errorf("batch report incomplete: scheduler %q, resolver %q", rep.GetSchedulerError(), rep.GetResolverError())
+	}
+	if rep.GetDocuments().GetDone() != total || rep.GetExtraction().GetDocuments() != total || len(rep.GetEntities()) == 0 {
+		return fmt.Errorf("batch report disagrees: scheduler done %d, extracted %d, %d entity types; want %d documents",
+			rep.GetDocuments().GetDone(), rep.GetExtraction().GetDocuments(), len(rep.GetEntities()), total)
+	}
+	say("batch report: %d documents, %d references, %d domains, %d entity types", total, rep.GetExtraction().GetReferences(), rep.GetNetwork().GetDomains(), len(rep.GetEntities()))
+	return nil
 }
 
 // natsTemplate is one node of the local cluster: the same settings as

@@ -22,6 +22,14 @@ type Contribution struct {
 	// Failed marks a document whose extraction failed: it is a node of the
 	// network with no references.
 	Failed bool `json:"f,omitempty"`
+	// Format is the detected format of an extracted document, ErrorClass
+	// the class of a failed one, and Organizations the number of distinct
+	// affiliations of its authors: kept only so that the batch report can
+	// count what the processors extracted from the contributions alone
+	// (contributions stored before these fields existed count as unknown).
+	Format        string `json:"fm,omitempty"`
+	ErrorClass    string `json:"ec,omitempty"`
+	Organizations int    `json:"o,omitempty"`
 	// Epoch and Seq order two results of the same document: the one with the
 	// higher (epoch, stream sequence) wins, whatever order they arrive in.
 	Epoch uint64 `json:"e,omitempty"`
@@ -58,17 +66,26 @@ func FromResult(r *processorv1.DocumentResult, seq uint64) Contribution {
 		Epoch:      r.GetEpoch(),
 		Seq:        seq,
 		Failed:     r.GetError() != nil,
+		Format:     r.GetFormat(),
+	}
+	if c.Failed {
+		c.ErrorClass = r.GetError().GetClass()
 	}
 	if md := r.GetMetadata(); md != nil {
 		c.Title = strings.TrimSpace(md.GetTitle())
 		c.DOI = strings.TrimSpace(md.GetDoi())
 		c.Year = md.GetYear()
 		c.Venue = strings.TrimSpace(md.GetVenue())
+		affiliations := map[string]bool{}
 		for _, a := range md.GetAuthors() {
 			if n := authorName(a); n != "" {
 				c.Authors = append(c.Authors, n)
 			}
+			if aff := strings.ToLower(strings.Join(strings.Fields(a.GetAffiliation()), " ")); aff != "" && !c.Failed {
+				affiliations[aff] = true
+			}
 		}
+		c.Organizations = len(affiliations)
 		for _, k := range md.GetKeywords() {
 			if k = strings.TrimSpace(k); k != "" {
 				c.Keywords = append(c.Keywords, k)

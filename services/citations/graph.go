@@ -83,6 +83,8 @@ type Graph struct {
 	nodeIndex  map[string]int
 	edgeEnds   [][2]int32 // node indexes of each edge's source and target
 	references int64
+	// What became of the references: see RefLinks.
+	refLinks   RefLinks
 	components int64
 	// byCitations holds node indexes sorted by in-degree descending, then id.
 	byCitations []int
@@ -195,17 +197,21 @@ func build(batch string, docs []Contribution) *Graph {
 				}
 			}
 			if target == source {
+				g.refLinks.Self++
 				continue // self-citation
 			}
 			if target != "" {
+				g.refLinks.ToBatch++
 				addEdge(Edge{Source: source, Target: target, CitingDocument: d.DocumentID, ReferenceIndex: r.Index, Match: match})
 				continue
 			}
 			if doi == "" && title == "" {
 				// Nothing identifies the work; it counts as a reference but
 				// makes no node (a node per unparsed string would be noise).
+				g.refLinks.Unidentified++
 				continue
 			}
+			g.refLinks.ToOutside++
 			pending = append(pending, pendingRef{source: source, citing: d.DocumentID, ref: r, doi: doi, title: title})
 		}
 	}

@@ -5,12 +5,14 @@ package grpcapi
 
 import (
 	"context"
+	"errors"
 
 	citationsv1 "github.com/docbatch/docbatch/proto/docbatch/citations/v1"
 	"github.com/docbatch/docbatch/services/citations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Limits of the API.
@@ -26,13 +28,21 @@ const (
 // Server implements citationsv1.CitationServiceServer over a core index.
 type Server struct {
 	citationsv1.UnimplementedCitationServiceServer
-	idx *citations.Index
+	idx      *citations.Index
+	reporter *citations.Reporter
 }
 
 var _ citationsv1.CitationServiceServer = (*Server)(nil)
 
-// New returns a server reading idx.
-func New(idx *citations.Index) *Server { return &Server{idx: idx} }
+// New returns a server reading idx, whose batch reports name the scheduler
+// and the resolver as not configured.
+func New(idx *citations.Index) *Server {
+	return NewWithReporter(&citations.Reporter{Index: idx})
+}
+
+// NewWithReporter returns a server reading r.Index, whose batch reports
+// ask r's peers.
+func NewWithReporter(r *citations.Reporter) *Server { return &Server{idx: r.Index, reporter: r} }
 
 // network finds the batch's network or returns the status to send.
 func (s *Server) network(batch string) (*citations.Network, error) {
@@ -217,4 +227,89 @@ func (c *chunkWriter) flush() error {
 		c.sendErr = err
 	}
 	return err
+}
+
+// GetBatchReport returns the batch's aggregated report. Only the request
+// and the batch's existence decide the status: a peer that fails is named
+// in the report (scheduler_error, resolver_error), not in the status.
+func (s *Server) GetBatchReport(ctx context.Context, req *citationsv1.GetBatchReportRequest) (*citationsv1.GetBatchReportResponse, error) {
+	if req.GetBatchId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "batch_id is required")
+	}
+	top := int(req.GetTopN())
+	switch {
+	case top == 0:
+		top = DefaultTop
+	case top < 0 || top > MaxTop:
+		return nil, status.Errorf(codes.InvalidArgument, "top_n must be between 0 and %d, got %d", MaxTop, top)
+	}
+	r, err := s.reporter.Report(ctx, req.GetBatchId(), top)
+	switch {
+	case errors.Is(err, citations.ErrUnknownBatch):
+		return nil, status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, citations.ErrCannotConfirm):
+		return nil, status.Error(codes.Unavailable, err.Error())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Internal, "batch report of %q: %v", req.GetBatchId(), err)
+	}
+	return &citationsv1.GetBatchReportResponse{Report: BatchReportProto(&r)}, nil
+}
+
+// BatchReportProto converts a core batch report.
+func BatchReportProto(r *citations.BatchReport) *citationsv1.BatchReport {
+	a := &r.Aggregate
+	x := &a.Extraction
+	out := &citationsv1.BatchReport{
+		BatchId:        r.Batch,
+		SchedulerError: r.SchedulerError,
+		ResolverError:  r.ResolverError,
+		LastAppliedSeq: r.LastSeq,
+		Extraction: &citationsv1.ExtractionSummary{
+			Documents: x.Documents, Formats: x.Formats, Failed: x.Failed, Errors: x.Errors,
+			References: x.References, ReferencesToBatch: x.Links.ToBatch, ReferencesToOutside: x.Links.ToOutside,
+			SelfCitations: x.Links.Self, ReferencesUnidentified: x.Links.Unidentified, Mentions: x.Mentions,
+		},
+		Network: &citationsv1.NetworkSummary{
+			Documents: a.Metrics.Documents, Nodes: a.Metrics.Nodes, Edges: a.Metrics.Edges,
+			InternalEdges: a.Metrics.InternalEdges, Components: a.Metrics.Components,
+			Domains: int64(a.DomainCount), Modularity: a.Modularity,
+		},
+	}
+	if d := r.Documents; d != nil {
+		out.Documents = &citationsv1.BatchDocuments{
+			State: d.State, Total: d.Total, Pending: d.Pending, Running: d.Running, Done: d.Done,
+			Failed: d.Failed, Skipped: d.Skipped, Cancelled: d.Cancelled,
+		}
+		if !d.CreatedAt.IsZero() {
+			out.Documents.CreatedAt = timestamppb.New(d.CreatedAt)
+		}
+		if !d.FinishedAt.IsZero() {
+			out.Documents.FinishedAt = timestamppb.New(d.FinishedAt)
+		}
+	}
+	for _, y := range a.Metrics.PerYear {
+		out.Network.PerYear = append(out.Network.PerYear, &citationsv1.YearCount{Year: y.Year, Count: y.Count})
+	}
+	for _, c := range a.TopCitedInBatch {
+		out.TopCitedInBatch = append(out.TopCitedInBatch, &citationsv1.CitedWork{Node: NodeProto(&c.Node), Citations: int32(c.Citations)})
+	}
+	for _, c := range a.TopCitedOutside {
+		out.TopCitedOutside = append(out.TopCitedOutside, &citationsv1.CitedWork{Node: NodeProto(&c.Node), Citations: int32(c.Citations)})
+	}
+	for _, d := range a.Domains {
+		out.Domains = append(out.Domains, &citationsv1.DomainSummary{DomainId: d.ID, Keywords: d.Keywords, Size: int32(d.Size)})
+	}
+	for _, g := range r.Entities {
+		pg := &citationsv1.EntityTypeSummary{Type: g.Type, Clusters: g.Clusters}
+		for _, e := range g.Top {
+			pg.Top = append(pg.Top, &citationsv1.Entity{
+				ClusterId: e.ClusterID, CanonicalName: e.CanonicalName,
+				MemberCount: int32(e.Members), DocumentCount: int32(e.Documents),
+			})
+		}
+		out.Entities = append(out.Entities, pg)
+	}
+	return out
 }

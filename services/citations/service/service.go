@@ -15,6 +15,7 @@ import (
 	processorv1 "github.com/docbatch/docbatch/proto/docbatch/processor/v1"
 	"github.com/docbatch/docbatch/services/citations"
 	"github.com/docbatch/docbatch/services/citations/grpcapi"
+	"github.com/docbatch/docbatch/services/citations/peers"
 	"github.com/docbatch/docbatch/services/citations/store"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
 	"github.com/nats-io/nats.go"
@@ -49,16 +50,23 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 type Deps struct {
 	NATS *nats.Conn
 	Log  *slog.Logger
+	// Scheduler and Resolver are optional connections to those services,
+	// for the parts of GetBatchReport only they know (document counts,
+	// entity clusters). Without one, reports say it is not configured.
+	Scheduler grpc.ClientConnInterface
+	Resolver  grpc.ClientConnInterface
 }
 
 // Service is a running citations service.
 type Service struct {
-	cfg    Config
-	log    *slog.Logger
-	js     jetstream.JetStream
-	store  *store.Store
-	index  *citations.Index
-	tracer trace.Tracer
+	cfg   Config
+	log   *slog.Logger
+	js    jetstream.JetStream
+	store *store.Store
+	index *citations.Index
+	// reporter answers GetBatchReport from the index and the peers.
+	reporter *citations.Reporter
+	tracer   trace.Tracer
 }
 
 // New ensures the JetStream resources and rebuilds the index from the
@@ -87,15 +95,22 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("loading citation state: %w", err)
 	}
 	log.Info("citation state loaded", "batches", len(idx.Batches()))
+	rep := &citations.Reporter{Index: idx}
+	if deps.Scheduler != nil {
+		rep.Scheduler = peers.NewScheduler(deps.Scheduler)
+	}
+	if deps.Resolver != nil {
+		rep.Resolver = peers.NewResolver(deps.Resolver)
+	}
 	return &Service{
-		cfg: cfg, log: log, js: js, store: st, index: idx,
+		cfg: cfg, log: log, js: js, store: st, index: idx, reporter: rep,
 		tracer: otel.Tracer(TracerName),
 	}, nil
 }
 
 // Register adds the CitationService to r.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
-	citationsv1.RegisterCitationServiceServer(r, grpcapi.New(s.index))
+	citationsv1.RegisterCitationServiceServer(r, grpcapi.NewWithReporter(s.reporter))
 }
 
 // HealthNames are the service names to mark SERVING in grpc.health.v1.

@@ -22,7 +22,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	require.NoError(t, st.Load(ctx, func(store.Record) error { t.Fatal("unexpected record"); return nil }))
 
 	c := citations.Contribution{DocumentID: "dir/a b.pdf", Title: "A", Year: 2020, Epoch: 2, Seq: 7,
-		References: []citations.Reference{{Index: 1, Title: "W", DOI: "10.1/w"}}}
+		Format: "pdf", Organizations: 2, References: []citations.Reference{{Index: 1, Title: "W", DOI: "10.1/w"}}}
 	require.NoError(t, st.Put(ctx, "batch-1", c))
 	c.Title = "A, second version"
 	require.NoError(t, st.Put(ctx, "batch-1", c)) // replaces
@@ -40,4 +40,8 @@ func TestStoreRoundTrip(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "A, second version", d.Title)
 	assert.Len(t, g.Edges, 1)
+	// What the batch report counts survives a restart.
+	x := g.Aggregate(1).Extraction
+	assert.Equal(t, map[string]int64{"pdf": 1}, x.Formats)
+	assert.Equal(t, int64(2), x.Mentions[citations.EntityOrganization])
 }

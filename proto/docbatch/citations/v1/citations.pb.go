@@ -9,6 +9,7 @@ package citationsv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -951,11 +952,785 @@ func (x *ExportResponse) GetData() []byte {
 	return nil
 }
 
+type GetBatchReportRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BatchId string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	// Length of every top list: cited works, domains, entities per type
+	// (0 = 10, at most 1000).
+	TopN          int32 `protobuf:"varint,2,opt,name=top_n,json=topN,proto3" json:"top_n,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBatchReportRequest) Reset() {
+	*x = GetBatchReportRequest{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBatchReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBatchReportRequest) ProtoMessage() {}
+
+func (x *GetBatchReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBatchReportRequest.ProtoReflect.Descriptor instead.
+func (*GetBatchReportRequest) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetBatchReportRequest) GetBatchId() string {
+	if x != nil {
+		return x.BatchId
+	}
+	return ""
+}
+
+func (x *GetBatchReportRequest) GetTopN() int32 {
+	if x != nil {
+		return x.TopN
+	}
+	return 0
+}
+
+type GetBatchReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *BatchReport           `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBatchReportResponse) Reset() {
+	*x = GetBatchReportResponse{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBatchReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBatchReportResponse) ProtoMessage() {}
+
+func (x *GetBatchReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBatchReportResponse.ProtoReflect.Descriptor instead.
+func (*GetBatchReportResponse) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetBatchReportResponse) GetReport() *BatchReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+// BatchReport is what `docbatch run` writes as report.json.
+type BatchReport struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BatchId string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	// The scheduler's counts; unset when scheduler_error says why.
+	Documents *BatchDocuments `protobuf:"bytes,2,opt,name=documents,proto3" json:"documents,omitempty"`
+	// Why documents is unset: the scheduler is not configured, unreachable,
+	// or does not know the batch.
+	SchedulerError string `protobuf:"bytes,3,opt,name=scheduler_error,json=schedulerError,proto3" json:"scheduler_error,omitempty"`
+	// Counted from the latest result of every document this service applied.
+	Extraction *ExtractionSummary `protobuf:"bytes,4,opt,name=extraction,proto3" json:"extraction,omitempty"`
+	Network    *NetworkSummary    `protobuf:"bytes,5,opt,name=network,proto3" json:"network,omitempty"`
+	// Most cited documents of the batch, and most cited outside works, by
+	// citing batch documents (ties by node id).
+	TopCitedInBatch []*CitedWork `protobuf:"bytes,6,rep,name=top_cited_in_batch,json=topCitedInBatch,proto3" json:"top_cited_in_batch,omitempty"`
+	TopCitedOutside []*CitedWork `protobuf:"bytes,7,rep,name=top_cited_outside,json=topCitedOutside,proto3" json:"top_cited_outside,omitempty"`
+	// The largest research domains (network.domains counts them all).
+	Domains []*DomainSummary `protobuf:"bytes,8,rep,name=domains,proto3" json:"domains,omitempty"`
+	// The resolver's largest clusters, per entity type that has any; empty
+	// when resolver_error says why.
+	Entities []*EntityTypeSummary `protobuf:"bytes,9,rep,name=entities,proto3" json:"entities,omitempty"`
+	// Why entities is empty: the resolver is not configured or unreachable.
+	ResolverError string `protobuf:"bytes,10,opt,name=resolver_error,json=resolverError,proto3" json:"resolver_error,omitempty"`
+	// Highest results-stream sequence applied to the batch here; compare it
+	// with the scheduler's result_seq values to know whether every result of
+	// the batch is counted.
+	LastAppliedSeq uint64 `protobuf:"varint,11,opt,name=last_applied_seq,json=lastAppliedSeq,proto3" json:"last_applied_seq,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BatchReport) Reset() {
+	*x = BatchReport{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchReport) ProtoMessage() {}
+
+func (x *BatchReport) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchReport.ProtoReflect.Descriptor instead.
+func (*BatchReport) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BatchReport) GetBatchId() string {
+	if x != nil {
+		return x.BatchId
+	}
+	return ""
+}
+
+func (x *BatchReport) GetDocuments() *BatchDocuments {
+	if x != nil {
+		return x.Documents
+	}
+	return nil
+}
+
+func (x *BatchReport) GetSchedulerError() string {
+	if x != nil {
+		return x.SchedulerError
+	}
+	return ""
+}
+
+func (x *BatchReport) GetExtraction() *ExtractionSummary {
+	if x != nil {
+		return x.Extraction
+	}
+	return nil
+}
+
+func (x *BatchReport) GetNetwork() *NetworkSummary {
+	if x != nil {
+		return x.Network
+	}
+	return nil
+}
+
+func (x *BatchReport) GetTopCitedInBatch() []*CitedWork {
+	if x != nil {
+		return x.TopCitedInBatch
+	}
+	return nil
+}
+
+func (x *BatchReport) GetTopCitedOutside() []*CitedWork {
+	if x != nil {
+		return x.TopCitedOutside
+	}
+	return nil
+}
+
+func (x *BatchReport) GetDomains() []*DomainSummary {
+	if x != nil {
+		return x.Domains
+	}
+	return nil
+}
+
+func (x *BatchReport) GetEntities() []*EntityTypeSummary {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *BatchReport) GetResolverError() string {
+	if x != nil {
+		return x.ResolverError
+	}
+	return ""
+}
+
+func (x *BatchReport) GetLastAppliedSeq() uint64 {
+	if x != nil {
+		return x.LastAppliedSeq
+	}
+	return 0
+}
+
+type BatchDocuments struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// running, succeeded, completed_with_errors or cancelled.
+	State   string `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	Total   int64  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	Pending int64  `protobuf:"varint,3,opt,name=pending,proto3" json:"pending,omitempty"`
+	Running int64  `protobuf:"varint,4,opt,name=running,proto3" json:"running,omitempty"`
+	Done    int64  `protobuf:"varint,5,opt,name=done,proto3" json:"done,omitempty"`
+	// Failed for good: quarantined with their error history.
+	Failed        int64                  `protobuf:"varint,6,opt,name=failed,proto3" json:"failed,omitempty"`
+	Skipped       int64                  `protobuf:"varint,7,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	Cancelled     int64                  `protobuf:"varint,8,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchDocuments) Reset() {
+	*x = BatchDocuments{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchDocuments) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchDocuments) ProtoMessage() {}
+
+func (x *BatchDocuments) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchDocuments.ProtoReflect.Descriptor instead.
+func (*BatchDocuments) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *BatchDocuments) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *BatchDocuments) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *BatchDocuments) GetPending() int64 {
+	if x != nil {
+		return x.Pending
+	}
+	return 0
+}
+
+func (x *BatchDocuments) GetRunning() int64 {
+	if x != nil {
+		return x.Running
+	}
+	return 0
+}
+
+func (x *BatchDocuments) GetDone() int64 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *BatchDocuments) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *BatchDocuments) GetSkipped() int64 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
+func (x *BatchDocuments) GetCancelled() int64 {
+	if x != nil {
+		return x.Cancelled
+	}
+	return 0
+}
+
+func (x *BatchDocuments) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *BatchDocuments) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+type ExtractionSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Documents with a result (extracted or failed).
+	Documents int64 `protobuf:"varint,1,opt,name=documents,proto3" json:"documents,omitempty"`
+	// Documents extracted, by detected format (pdf, jats, tei, html,
+	// markdown, text).
+	Formats map[string]int64 `protobuf:"bytes,2,rep,name=formats,proto3" json:"formats,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Documents whose latest result is an extraction error, and those by
+	// class (permanent, transient, out_of_memory).
+	Failed int64            `protobuf:"varint,3,opt,name=failed,proto3" json:"failed,omitempty"`
+	Errors map[string]int64 `protobuf:"bytes,4,rep,name=errors,proto3" json:"errors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// References listed by the documents, and what became of them: linked to
+	// a document of the batch, linked to an outside work, a document citing
+	// itself, or nothing to identify the work by (no DOI, no title).
+	References             int64 `protobuf:"varint,5,opt,name=references,proto3" json:"references,omitempty"`
+	ReferencesToBatch      int64 `protobuf:"varint,6,opt,name=references_to_batch,json=referencesToBatch,proto3" json:"references_to_batch,omitempty"`
+	ReferencesToOutside    int64 `protobuf:"varint,7,opt,name=references_to_outside,json=referencesToOutside,proto3" json:"references_to_outside,omitempty"`
+	SelfCitations          int64 `protobuf:"varint,8,opt,name=self_citations,json=selfCitations,proto3" json:"self_citations,omitempty"`
+	ReferencesUnidentified int64 `protobuf:"varint,9,opt,name=references_unidentified,json=referencesUnidentified,proto3" json:"references_unidentified,omitempty"`
+	// Entity mentions extracted, by type: person (authors), organization
+	// (distinct affiliations of a document), work (references).
+	Mentions      map[string]int64 `protobuf:"bytes,10,rep,name=mentions,proto3" json:"mentions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExtractionSummary) Reset() {
+	*x = ExtractionSummary{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExtractionSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExtractionSummary) ProtoMessage() {}
+
+func (x *ExtractionSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExtractionSummary.ProtoReflect.Descriptor instead.
+func (*ExtractionSummary) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ExtractionSummary) GetDocuments() int64 {
+	if x != nil {
+		return x.Documents
+	}
+	return 0
+}
+
+func (x *ExtractionSummary) GetFormats() map[string]int64 {
+	if x != nil {
+		return x.Formats
+	}
+	return nil
+}
+
+func (x *ExtractionSummary) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *ExtractionSummary) GetErrors() map[string]int64 {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *ExtractionSummary) GetReferences() int64 {
+	if x != nil {
+		return x.References
+	}
+	return 0
+}
+
+func (x *ExtractionSummary) GetReferencesToBatch() int64 {
+	if x != nil {
+		return x.ReferencesToBatch
+	}
+	return 0
+}
+
+func (x *ExtractionSummary) GetReferencesToOutside() int64 {
+	if x != nil {
+		return x.ReferencesToOutside
+	}
+	return 0
+}
+
+func (x *ExtractionSummary) GetSelfCitations() int64 {
+	if x != nil {
+		return x.SelfCitations
+	}
+	return 0
+}
+
+func (x *ExtractionSummary) GetReferencesUnidentified() int64 {
+	if x != nil {
+		return x.ReferencesUnidentified
+	}
+	return 0
+}
+
+func (x *ExtractionSummary) GetMentions() map[string]int64 {
+	if x != nil {
+		return x.Mentions
+	}
+	return nil
+}
+
+type NetworkSummary struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Documents int64                  `protobuf:"varint,1,opt,name=documents,proto3" json:"documents,omitempty"`
+	Nodes     int64                  `protobuf:"varint,2,opt,name=nodes,proto3" json:"nodes,omitempty"`
+	Edges     int64                  `protobuf:"varint,3,opt,name=edges,proto3" json:"edges,omitempty"`
+	// Edges between documents of the batch.
+	InternalEdges int64 `protobuf:"varint,4,opt,name=internal_edges,json=internalEdges,proto3" json:"internal_edges,omitempty"`
+	Components    int64 `protobuf:"varint,5,opt,name=components,proto3" json:"components,omitempty"`
+	Domains       int64 `protobuf:"varint,6,opt,name=domains,proto3" json:"domains,omitempty"`
+	// Modularity of the domains over the document network.
+	Modularity    float64      `protobuf:"fixed64,7,opt,name=modularity,proto3" json:"modularity,omitempty"`
+	PerYear       []*YearCount `protobuf:"bytes,8,rep,name=per_year,json=perYear,proto3" json:"per_year,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NetworkSummary) Reset() {
+	*x = NetworkSummary{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkSummary) ProtoMessage() {}
+
+func (x *NetworkSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkSummary.ProtoReflect.Descriptor instead.
+func (*NetworkSummary) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *NetworkSummary) GetDocuments() int64 {
+	if x != nil {
+		return x.Documents
+	}
+	return 0
+}
+
+func (x *NetworkSummary) GetNodes() int64 {
+	if x != nil {
+		return x.Nodes
+	}
+	return 0
+}
+
+func (x *NetworkSummary) GetEdges() int64 {
+	if x != nil {
+		return x.Edges
+	}
+	return 0
+}
+
+func (x *NetworkSummary) GetInternalEdges() int64 {
+	if x != nil {
+		return x.InternalEdges
+	}
+	return 0
+}
+
+func (x *NetworkSummary) GetComponents() int64 {
+	if x != nil {
+		return x.Components
+	}
+	return 0
+}
+
+func (x *NetworkSummary) GetDomains() int64 {
+	if x != nil {
+		return x.Domains
+	}
+	return 0
+}
+
+func (x *NetworkSummary) GetModularity() float64 {
+	if x != nil {
+		return x.Modularity
+	}
+	return 0
+}
+
+func (x *NetworkSummary) GetPerYear() []*YearCount {
+	if x != nil {
+		return x.PerYear
+	}
+	return nil
+}
+
+type DomainSummary struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DomainId      string                 `protobuf:"bytes,1,opt,name=domain_id,json=domainId,proto3" json:"domain_id,omitempty"`
+	Keywords      []string               `protobuf:"bytes,2,rep,name=keywords,proto3" json:"keywords,omitempty"`
+	Size          int32                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DomainSummary) Reset() {
+	*x = DomainSummary{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DomainSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DomainSummary) ProtoMessage() {}
+
+func (x *DomainSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DomainSummary.ProtoReflect.Descriptor instead.
+func (*DomainSummary) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *DomainSummary) GetDomainId() string {
+	if x != nil {
+		return x.DomainId
+	}
+	return ""
+}
+
+func (x *DomainSummary) GetKeywords() []string {
+	if x != nil {
+		return x.Keywords
+	}
+	return nil
+}
+
+func (x *DomainSummary) GetSize() int32 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+type EntityTypeSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// person, organization, work, place, concept.
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// Clusters of this type in the batch.
+	Clusters int64 `protobuf:"varint,2,opt,name=clusters,proto3" json:"clusters,omitempty"`
+	// The largest, by member count, then cluster id.
+	Top           []*Entity `protobuf:"bytes,3,rep,name=top,proto3" json:"top,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EntityTypeSummary) Reset() {
+	*x = EntityTypeSummary{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EntityTypeSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EntityTypeSummary) ProtoMessage() {}
+
+func (x *EntityTypeSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EntityTypeSummary.ProtoReflect.Descriptor instead.
+func (*EntityTypeSummary) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *EntityTypeSummary) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *EntityTypeSummary) GetClusters() int64 {
+	if x != nil {
+		return x.Clusters
+	}
+	return 0
+}
+
+func (x *EntityTypeSummary) GetTop() []*Entity {
+	if x != nil {
+		return x.Top
+	}
+	return nil
+}
+
+type Entity struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClusterId     string                 `protobuf:"bytes,1,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	CanonicalName string                 `protobuf:"bytes,2,opt,name=canonical_name,json=canonicalName,proto3" json:"canonical_name,omitempty"`
+	MemberCount   int32                  `protobuf:"varint,3,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	// Documents the entity is mentioned in.
+	DocumentCount int32 `protobuf:"varint,4,opt,name=document_count,json=documentCount,proto3" json:"document_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Entity) Reset() {
+	*x = Entity{}
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Entity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Entity) ProtoMessage() {}
+
+func (x *Entity) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_citations_v1_citations_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Entity.ProtoReflect.Descriptor instead.
+func (*Entity) Descriptor() ([]byte, []int) {
+	return file_docbatch_citations_v1_citations_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Entity) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
+}
+
+func (x *Entity) GetCanonicalName() string {
+	if x != nil {
+		return x.CanonicalName
+	}
+	return ""
+}
+
+func (x *Entity) GetMemberCount() int32 {
+	if x != nil {
+		return x.MemberCount
+	}
+	return 0
+}
+
+func (x *Entity) GetDocumentCount() int32 {
+	if x != nil {
+		return x.DocumentCount
+	}
+	return 0
+}
+
 var File_docbatch_citations_v1_citations_proto protoreflect.FileDescriptor
 
 const file_docbatch_citations_v1_citations_proto_rawDesc = "" +
 	"\n" +
-	"%docbatch/citations/v1/citations.proto\x12\x15docbatch.citations.v1\"\x9d\x02\n" +
+	"%docbatch/citations/v1/citations.proto\x12\x15docbatch.citations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x02\n" +
 	"\x04Node\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x123\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1f.docbatch.citations.v1.NodeKindR\x04kind\x12\x14\n" +
@@ -1018,7 +1793,91 @@ const file_docbatch_citations_v1_citations_proto_rawDesc = "" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12;\n" +
 	"\x06format\x18\x02 \x01(\x0e2#.docbatch.citations.v1.ExportFormatR\x06format\"$\n" +
 	"\x0eExportResponse\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data*U\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"G\n" +
+	"\x15GetBatchReportRequest\x12\x19\n" +
+	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12\x13\n" +
+	"\x05top_n\x18\x02 \x01(\x05R\x04topN\"T\n" +
+	"\x16GetBatchReportResponse\x12:\n" +
+	"\x06report\x18\x01 \x01(\v2\".docbatch.citations.v1.BatchReportR\x06report\"\x95\x05\n" +
+	"\vBatchReport\x12\x19\n" +
+	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12C\n" +
+	"\tdocuments\x18\x02 \x01(\v2%.docbatch.citations.v1.BatchDocumentsR\tdocuments\x12'\n" +
+	"\x0fscheduler_error\x18\x03 \x01(\tR\x0eschedulerError\x12H\n" +
+	"\n" +
+	"extraction\x18\x04 \x01(\v2(.docbatch.citations.v1.ExtractionSummaryR\n" +
+	"extraction\x12?\n" +
+	"\anetwork\x18\x05 \x01(\v2%.docbatch.citations.v1.NetworkSummaryR\anetwork\x12M\n" +
+	"\x12top_cited_in_batch\x18\x06 \x03(\v2 .docbatch.citations.v1.CitedWorkR\x0ftopCitedInBatch\x12L\n" +
+	"\x11top_cited_outside\x18\a \x03(\v2 .docbatch.citations.v1.CitedWorkR\x0ftopCitedOutside\x12>\n" +
+	"\adomains\x18\b \x03(\v2$.docbatch.citations.v1.DomainSummaryR\adomains\x12D\n" +
+	"\bentities\x18\t \x03(\v2(.docbatch.citations.v1.EntityTypeSummaryR\bentities\x12%\n" +
+	"\x0eresolver_error\x18\n" +
+	" \x01(\tR\rresolverError\x12(\n" +
+	"\x10last_applied_seq\x18\v \x01(\x04R\x0elastAppliedSeq\"\xcc\x02\n" +
+	"\x0eBatchDocuments\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\tR\x05state\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\x12\x18\n" +
+	"\apending\x18\x03 \x01(\x03R\apending\x12\x18\n" +
+	"\arunning\x18\x04 \x01(\x03R\arunning\x12\x12\n" +
+	"\x04done\x18\x05 \x01(\x03R\x04done\x12\x16\n" +
+	"\x06failed\x18\x06 \x01(\x03R\x06failed\x12\x18\n" +
+	"\askipped\x18\a \x01(\x03R\askipped\x12\x1c\n" +
+	"\tcancelled\x18\b \x01(\x03R\tcancelled\x129\n" +
+	"\n" +
+	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n" +
+	"\vfinished_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\"\xd4\x05\n" +
+	"\x11ExtractionSummary\x12\x1c\n" +
+	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12O\n" +
+	"\aformats\x18\x02 \x03(\v25.docbatch.citations.v1.ExtractionSummary.FormatsEntryR\aformats\x12\x16\n" +
+	"\x06failed\x18\x03 \x01(\x03R\x06failed\x12L\n" +
+	"\x06errors\x18\x04 \x03(\v24.docbatch.citations.v1.ExtractionSummary.ErrorsEntryR\x06errors\x12\x1e\n" +
+	"\n" +
+	"references\x18\x05 \x01(\x03R\n" +
+	"references\x12.\n" +
+	"\x13references_to_batch\x18\x06 \x01(\x03R\x11referencesToBatch\x122\n" +
+	"\x15references_to_outside\x18\a \x01(\x03R\x13referencesToOutside\x12%\n" +
+	"\x0eself_citations\x18\b \x01(\x03R\rselfCitations\x127\n" +
+	"\x17references_unidentified\x18\t \x01(\x03R\x16referencesUnidentified\x12R\n" +
+	"\bmentions\x18\n" +
+	" \x03(\v26.docbatch.citations.v1.ExtractionSummary.MentionsEntryR\bmentions\x1a:\n" +
+	"\fFormatsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a9\n" +
+	"\vErrorsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a;\n" +
+	"\rMentionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x98\x02\n" +
+	"\x0eNetworkSummary\x12\x1c\n" +
+	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12\x14\n" +
+	"\x05nodes\x18\x02 \x01(\x03R\x05nodes\x12\x14\n" +
+	"\x05edges\x18\x03 \x01(\x03R\x05edges\x12%\n" +
+	"\x0einternal_edges\x18\x04 \x01(\x03R\rinternalEdges\x12\x1e\n" +
+	"\n" +
+	"components\x18\x05 \x01(\x03R\n" +
+	"components\x12\x18\n" +
+	"\adomains\x18\x06 \x01(\x03R\adomains\x12\x1e\n" +
+	"\n" +
+	"modularity\x18\a \x01(\x01R\n" +
+	"modularity\x12;\n" +
+	"\bper_year\x18\b \x03(\v2 .docbatch.citations.v1.YearCountR\aperYear\"\\\n" +
+	"\rDomainSummary\x12\x1b\n" +
+	"\tdomain_id\x18\x01 \x01(\tR\bdomainId\x12\x1a\n" +
+	"\bkeywords\x18\x02 \x03(\tR\bkeywords\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x05R\x04size\"t\n" +
+	"\x11EntityTypeSummary\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1a\n" +
+	"\bclusters\x18\x02 \x01(\x03R\bclusters\x12/\n" +
+	"\x03top\x18\x03 \x03(\v2\x1d.docbatch.citations.v1.EntityR\x03top\"\x98\x01\n" +
+	"\x06Entity\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12%\n" +
+	"\x0ecanonical_name\x18\x02 \x01(\tR\rcanonicalName\x12!\n" +
+	"\fmember_count\x18\x03 \x01(\x05R\vmemberCount\x12%\n" +
+	"\x0edocument_count\x18\x04 \x01(\x05R\rdocumentCount*U\n" +
 	"\bNodeKind\x12\x19\n" +
 	"\x15NODE_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12NODE_KIND_DOCUMENT\x10\x01\x12\x16\n" +
@@ -1030,14 +1889,15 @@ const file_docbatch_citations_v1_citations_proto_rawDesc = "" +
 	"\x15EXPORT_FORMAT_GRAPHML\x10\x03\x12\x16\n" +
 	"\x12EXPORT_FORMAT_GEXF\x10\x04\x12\x1a\n" +
 	"\x16EXPORT_FORMAT_CSL_JSON\x10\x05\x12\x18\n" +
-	"\x14EXPORT_FORMAT_BIBTEX\x10\x062\x98\x03\n" +
+	"\x14EXPORT_FORMAT_BIBTEX\x10\x062\x87\x04\n" +
 	"\x0fCitationService\x12c\n" +
 	"\n" +
 	"GetNetwork\x12(.docbatch.citations.v1.GetNetworkRequest\x1a).docbatch.citations.v1.GetNetworkResponse0\x01\x12a\n" +
 	"\n" +
 	"GetMetrics\x12(.docbatch.citations.v1.GetMetricsRequest\x1a).docbatch.citations.v1.GetMetricsResponse\x12d\n" +
 	"\vListDomains\x12).docbatch.citations.v1.ListDomainsRequest\x1a*.docbatch.citations.v1.ListDomainsResponse\x12W\n" +
-	"\x06Export\x12$.docbatch.citations.v1.ExportRequest\x1a%.docbatch.citations.v1.ExportResponse0\x01B\xe7\x01\n" +
+	"\x06Export\x12$.docbatch.citations.v1.ExportRequest\x1a%.docbatch.citations.v1.ExportResponse0\x01\x12m\n" +
+	"\x0eGetBatchReport\x12,.docbatch.citations.v1.GetBatchReportRequest\x1a-.docbatch.citations.v1.GetBatchReportResponseB\xe7\x01\n" +
 	"\x19com.docbatch.citations.v1B\x0eCitationsProtoP\x01ZDgithub.com/docbatch/docbatch/proto/docbatch/citations/v1;citationsv1\xa2\x02\x03DCX\xaa\x02\x15Docbatch.Citations.V1\xca\x02\x15Docbatch\\Citations\\V1\xe2\x02!Docbatch\\Citations\\V1\\GPBMetadata\xea\x02\x17Docbatch::Citations::V1b\x06proto3"
 
 var (
@@ -1053,23 +1913,36 @@ func file_docbatch_citations_v1_citations_proto_rawDescGZIP() []byte {
 }
 
 var file_docbatch_citations_v1_citations_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_docbatch_citations_v1_citations_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_docbatch_citations_v1_citations_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_docbatch_citations_v1_citations_proto_goTypes = []any{
-	(NodeKind)(0),               // 0: docbatch.citations.v1.NodeKind
-	(ExportFormat)(0),           // 1: docbatch.citations.v1.ExportFormat
-	(*Node)(nil),                // 2: docbatch.citations.v1.Node
-	(*Edge)(nil),                // 3: docbatch.citations.v1.Edge
-	(*GetNetworkRequest)(nil),   // 4: docbatch.citations.v1.GetNetworkRequest
-	(*GetNetworkResponse)(nil),  // 5: docbatch.citations.v1.GetNetworkResponse
-	(*GetMetricsRequest)(nil),   // 6: docbatch.citations.v1.GetMetricsRequest
-	(*CitedWork)(nil),           // 7: docbatch.citations.v1.CitedWork
-	(*YearCount)(nil),           // 8: docbatch.citations.v1.YearCount
-	(*GetMetricsResponse)(nil),  // 9: docbatch.citations.v1.GetMetricsResponse
-	(*ListDomainsRequest)(nil),  // 10: docbatch.citations.v1.ListDomainsRequest
-	(*Domain)(nil),              // 11: docbatch.citations.v1.Domain
-	(*ListDomainsResponse)(nil), // 12: docbatch.citations.v1.ListDomainsResponse
-	(*ExportRequest)(nil),       // 13: docbatch.citations.v1.ExportRequest
-	(*ExportResponse)(nil),      // 14: docbatch.citations.v1.ExportResponse
+	(NodeKind)(0),                  // 0: docbatch.citations.v1.NodeKind
+	(ExportFormat)(0),              // 1: docbatch.citations.v1.ExportFormat
+	(*Node)(nil),                   // 2: docbatch.citations.v1.Node
+	(*Edge)(nil),                   // 3: docbatch.citations.v1.Edge
+	(*GetNetworkRequest)(nil),      // 4: docbatch.citations.v1.GetNetworkRequest
+	(*GetNetworkResponse)(nil),     // 5: docbatch.citations.v1.GetNetworkResponse
+	(*GetMetricsRequest)(nil),      // 6: docbatch.citations.v1.GetMetricsRequest
+	(*CitedWork)(nil),              // 7: docbatch.citations.v1.CitedWork
+	(*YearCount)(nil),              // 8: docbatch.citations.v1.YearCount
+	(*GetMetricsResponse)(nil),     // 9: docbatch.citations.v1.GetMetricsResponse
+	(*ListDomainsRequest)(nil),     // 10: docbatch.citations.v1.ListDomainsRequest
+	(*Domain)(nil),                 // 11: docbatch.citations.v1.Domain
+	(*ListDomainsResponse)(nil),    // 12: docbatch.citations.v1.ListDomainsResponse
+	(*ExportRequest)(nil),          // 13: docbatch.citations.v1.ExportRequest
+	(*ExportResponse)(nil),         // 14: docbatch.citations.v1.ExportResponse
+	(*GetBatchReportRequest)(nil),  // 15: docbatch.citations.v1.GetBatchReportRequest
+	(*GetBatchReportResponse)(nil), // 16: docbatch.citations.v1.GetBatchReportResponse
+	(*BatchReport)(nil),            // 17: docbatch.citations.v1.BatchReport
+	(*BatchDocuments)(nil),         // 18: docbatch.citations.v1.BatchDocuments
+	(*ExtractionSummary)(nil),      // 19: docbatch.citations.v1.ExtractionSummary
+	(*NetworkSummary)(nil),         // 20: docbatch.citations.v1.NetworkSummary
+	(*DomainSummary)(nil),          // 21: docbatch.citations.v1.DomainSummary
+	(*EntityTypeSummary)(nil),      // 22: docbatch.citations.v1.EntityTypeSummary
+	(*Entity)(nil),                 // 23: docbatch.citations.v1.Entity
+	nil,                            // 24: docbatch.citations.v1.ExtractionSummary.FormatsEntry
+	nil,                            // 25: docbatch.citations.v1.ExtractionSummary.ErrorsEntry
+	nil,                            // 26: docbatch.citations.v1.ExtractionSummary.MentionsEntry
+	(*timestamppb.Timestamp)(nil),  // 27: google.protobuf.Timestamp
 }
 var file_docbatch_citations_v1_citations_proto_depIdxs = []int32{
 	0,  // 0: docbatch.citations.v1.Node.kind:type_name -> docbatch.citations.v1.NodeKind
@@ -1080,19 +1953,36 @@ var file_docbatch_citations_v1_citations_proto_depIdxs = []int32{
 	8,  // 5: docbatch.citations.v1.GetMetricsResponse.per_year:type_name -> docbatch.citations.v1.YearCount
 	11, // 6: docbatch.citations.v1.ListDomainsResponse.domains:type_name -> docbatch.citations.v1.Domain
 	1,  // 7: docbatch.citations.v1.ExportRequest.format:type_name -> docbatch.citations.v1.ExportFormat
-	4,  // 8: docbatch.citations.v1.CitationService.GetNetwork:input_type -> docbatch.citations.v1.GetNetworkRequest
-	6,  // 9: docbatch.citations.v1.CitationService.GetMetrics:input_type -> docbatch.citations.v1.GetMetricsRequest
-	10, // 10: docbatch.citations.v1.CitationService.ListDomains:input_type -> docbatch.citations.v1.ListDomainsRequest
-	13, // 11: docbatch.citations.v1.CitationService.Export:input_type -> docbatch.citations.v1.ExportRequest
-	5,  // 12: docbatch.citations.v1.CitationService.GetNetwork:output_type -> docbatch.citations.v1.GetNetworkResponse
-	9,  // 13: docbatch.citations.v1.CitationService.GetMetrics:output_type -> docbatch.citations.v1.GetMetricsResponse
-	12, // 14: docbatch.citations.v1.CitationService.ListDomains:output_type -> docbatch.citations.v1.ListDomainsResponse
-	14, // 15: docbatch.citations.v1.CitationService.Export:output_type -> docbatch.citations.v1.ExportResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	17, // 8: docbatch.citations.v1.GetBatchReportResponse.report:type_name -> docbatch.citations.v1.BatchReport
+	18, // 9: docbatch.citations.v1.BatchReport.documents:type_name -> docbatch.citations.v1.BatchDocuments
+	19, // 10: docbatch.citations.v1.BatchReport.extraction:type_name -> docbatch.citations.v1.ExtractionSummary
+	20, // 11: docbatch.citations.v1.BatchReport.network:type_name -> docbatch.citations.v1.NetworkSummary
+	7,  // 12: docbatch.citations.v1.BatchReport.top_cited_in_batch:type_name -> docbatch.citations.v1.CitedWork
+	7,  // 13: docbatch.citations.v1.BatchReport.top_cited_outside:type_name -> docbatch.citations.v1.CitedWork
+	21, // 14: docbatch.citations.v1.BatchReport.domains:type_name -> docbatch.citations.v1.DomainSummary
+	22, // 15: docbatch.citations.v1.BatchReport.entities:type_name -> docbatch.citations.v1.EntityTypeSummary
+	27, // 16: docbatch.citations.v1.BatchDocuments.created_at:type_name -> google.protobuf.Timestamp
+	27, // 17: docbatch.citations.v1.BatchDocuments.finished_at:type_name -> google.protobuf.Timestamp
+	24, // 18: docbatch.citations.v1.ExtractionSummary.formats:type_name -> docbatch.citations.v1.ExtractionSummary.FormatsEntry
+	25, // 19: docbatch.citations.v1.ExtractionSummary.errors:type_name -> docbatch.citations.v1.ExtractionSummary.ErrorsEntry
+	26, // 20: docbatch.citations.v1.ExtractionSummary.mentions:type_name -> docbatch.citations.v1.ExtractionSummary.MentionsEntry
+	8,  // 21: docbatch.citations.v1.NetworkSummary.per_year:type_name -> docbatch.citations.v1.YearCount
+	23, // 22: docbatch.citations.v1.EntityTypeSummary.top:type_name -> docbatch.citations.v1.Entity
+	4,  // 23: docbatch.citations.v1.CitationService.GetNetwork:input_type -> docbatch.citations.v1.GetNetworkRequest
+	6,  // 24: docbatch.citations.v1.CitationService.GetMetrics:input_type -> docbatch.citations.v1.GetMetricsRequest
+	10, // 25: docbatch.citations.v1.CitationService.ListDomains:input_type -> docbatch.citations.v1.ListDomainsRequest
+	13, // 26: docbatch.citations.v1.CitationService.Export:input_type -> docbatch.citations.v1.ExportRequest
+	15, // 27: docbatch.citations.v1.CitationService.GetBatchReport:input_type -> docbatch.citations.v1.GetBatchReportRequest
+	5,  // 28: docbatch.citations.v1.CitationService.GetNetwork:output_type -> docbatch.citations.v1.GetNetworkResponse
+	9,  // 29: docbatch.citations.v1.CitationService.GetMetrics:output_type -> docbatch.citations.v1.GetMetricsResponse
+	12, // 30: docbatch.citations.v1.CitationService.ListDomains:output_type -> docbatch.citations.v1.ListDomainsResponse
+	14, // 31: docbatch.citations.v1.CitationService.Export:output_type -> docbatch.citations.v1.ExportResponse
+	16, // 32: docbatch.citations.v1.CitationService.GetBatchReport:output_type -> docbatch.citations.v1.GetBatchReportResponse
+	28, // [28:33] is the sub-list for method output_type
+	23, // [23:28] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_docbatch_citations_v1_citations_proto_init() }
@@ -1106,7 +1996,7 @@ func file_docbatch_citations_v1_citations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_docbatch_citations_v1_citations_proto_rawDesc), len(file_docbatch_citations_v1_citations_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

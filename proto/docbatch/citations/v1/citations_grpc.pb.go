@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CitationService_GetNetwork_FullMethodName  = "/docbatch.citations.v1.CitationService/GetNetwork"
-	CitationService_GetMetrics_FullMethodName  = "/docbatch.citations.v1.CitationService/GetMetrics"
-	CitationService_ListDomains_FullMethodName = "/docbatch.citations.v1.CitationService/ListDomains"
-	CitationService_Export_FullMethodName      = "/docbatch.citations.v1.CitationService/Export"
+	CitationService_GetNetwork_FullMethodName     = "/docbatch.citations.v1.CitationService/GetNetwork"
+	CitationService_GetMetrics_FullMethodName     = "/docbatch.citations.v1.CitationService/GetMetrics"
+	CitationService_ListDomains_FullMethodName    = "/docbatch.citations.v1.CitationService/ListDomains"
+	CitationService_Export_FullMethodName         = "/docbatch.citations.v1.CitationService/Export"
+	CitationService_GetBatchReport_FullMethodName = "/docbatch.citations.v1.CitationService/GetBatchReport"
 )
 
 // CitationServiceClient is the client API for CitationService service.
@@ -38,6 +39,13 @@ type CitationServiceClient interface {
 	ListDomains(ctx context.Context, in *ListDomainsRequest, opts ...grpc.CallOption) (*ListDomainsResponse, error)
 	// Export streams the network as bytes in a chosen format.
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
+	// GetBatchReport aggregates what docbatch knows of a batch in one answer:
+	// the scheduler's document counts, what the processors extracted (counted
+	// from the results this service consumed), the citation network's summary,
+	// top cited works and domains, and the resolver's largest entity clusters.
+	// A part that comes from another service degrades to an error field
+	// (scheduler_error, resolver_error) instead of failing the call.
+	GetBatchReport(ctx context.Context, in *GetBatchReportRequest, opts ...grpc.CallOption) (*GetBatchReportResponse, error)
 }
 
 type citationServiceClient struct {
@@ -106,6 +114,16 @@ func (c *citationServiceClient) Export(ctx context.Context, in *ExportRequest, o
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type CitationService_ExportClient = grpc.ServerStreamingClient[ExportResponse]
 
+func (c *citationServiceClient) GetBatchReport(ctx context.Context, in *GetBatchReportRequest, opts ...grpc.CallOption) (*GetBatchReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBatchReportResponse)
+	err := c.cc.Invoke(ctx, CitationService_GetBatchReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CitationServiceServer is the server API for CitationService service.
 // All implementations must embed UnimplementedCitationServiceServer
 // for forward compatibility.
@@ -119,6 +137,13 @@ type CitationServiceServer interface {
 	ListDomains(context.Context, *ListDomainsRequest) (*ListDomainsResponse, error)
 	// Export streams the network as bytes in a chosen format.
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
+	// GetBatchReport aggregates what docbatch knows of a batch in one answer:
+	// the scheduler's document counts, what the processors extracted (counted
+	// from the results this service consumed), the citation network's summary,
+	// top cited works and domains, and the resolver's largest entity clusters.
+	// A part that comes from another service degrades to an error field
+	// (scheduler_error, resolver_error) instead of failing the call.
+	GetBatchReport(context.Context, *GetBatchReportRequest) (*GetBatchReportResponse, error)
 	mustEmbedUnimplementedCitationServiceServer()
 }
 
@@ -140,6 +165,9 @@ func (UnimplementedCitationServiceServer) ListDomains(context.Context, *ListDoma
 }
 func (UnimplementedCitationServiceServer) Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error {
 	return status.Error(codes.Unimplemented, "method Export not implemented")
+}
+func (UnimplementedCitationServiceServer) GetBatchReport(context.Context, *GetBatchReportRequest) (*GetBatchReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBatchReport not implemented")
 }
 func (UnimplementedCitationServiceServer) mustEmbedUnimplementedCitationServiceServer() {}
 func (UnimplementedCitationServiceServer) testEmbeddedByValue()                         {}
@@ -220,6 +248,24 @@ func _CitationService_Export_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type CitationService_ExportServer = grpc.ServerStreamingServer[ExportResponse]
 
+func _CitationService_GetBatchReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBatchReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CitationServiceServer).GetBatchReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CitationService_GetBatchReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CitationServiceServer).GetBatchReport(ctx, req.(*GetBatchReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CitationService_ServiceDesc is the grpc.ServiceDesc for CitationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -234,6 +280,10 @@ var CitationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListDomains",
 			Handler:    _CitationService_ListDomains_Handler,
+		},
+		{
+			MethodName: "GetBatchReport",
+			Handler:    _CitationService_GetBatchReport_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
