@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // Blocking limits.
@@ -86,11 +87,16 @@ func (m *Model) rareKeys(keys []string, prefix string, f int, toks []int32, adho
 	return keys
 }
 
-// block assigns records to blocks.
+// block assigns records to blocks and indexes, per record, the blocks it
+// shares with others (see blockIndex).
 func (m *Model) block() {
+	// The keys are a pure function of the frozen corpus: computed in
+	// parallel, then filed in canonical order.
+	keys := make([][]string, len(m.preps))
+	parallel(len(m.preps), m.opts.Workers, func(i int) { keys[i] = m.blockKeys(&m.preps[i], false) })
 	m.blocks = map[string][]int32{}
 	for i := range m.preps {
-		for _, k := range m.blockKeys(&m.preps[i], false) {
+		for _, k := range keys[i] {
 			b := m.blocks[k]
 			if n := len(b); n > 0 && b[n-1] == int32(i) {
 				continue
@@ -104,6 +110,7 @@ func (m *Model) block() {
 		}
 	}
 	slices.Sort(m.keys)
+	m.index = newBlockIndex(m)
 }
 
 // sortKey orders a big block for its sliding window.
@@ -114,78 +121,181 @@ func (p *prep) sortKey() string {
 	return p.titleKey
 }
 
-// candidatePairs lists the distinct pairs that share a block.
-func (m *Model) candidatePairs() ([]uint64, Stats) {
-	var st Stats
-	total := 0
-	for _, k := range m.keys {
-		if n := len(m.blocks[k]); n <= maxBlock {
-			total += n * (n - 1) / 2
-		} else {
-			total += n * blockWindow
-		}
-	}
-	out := make([]uint64, 0, total)
-	add := func(a, b int32) {
-		if a > b {
-			a, b = b, a
-		}
-		out = append(out, uint64(a)<<32|uint64(b))
-	}
-	for _, k := range m.keys {
+// blockIndex lets each record list its candidates by itself, in ascending
+// order, instead of generating every block's pairs and deduplicating them
+// with a global sort: that sort was a large share of the matcher's time and
+// its input (every pair once per shared block) its largest allocation. It
+// also answers "is (a, b) a candidate pair?" without keeping the pairs.
+type blockIndex struct {
+	// members of block j (m.keys[j]) ascending; for a windowed block, in
+	// window order (sortKey, then index).
+	members  [][]int32
+	windowed []bool
+	// The blocks of record i are blk[start[i]:start[i+1]] (ascending), and
+	// pos the record's place in each windowed block's window order.
+	start []int32
+	blk   []int32
+	pos   []int32
+	stats Stats
+}
+
+func newBlockIndex(m *Model) blockIndex {
+	n := len(m.preps)
+	x := blockIndex{members: make([][]int32, len(m.keys)), windowed: make([]bool, len(m.keys)), start: make([]int32, n+1)}
+	for j, k := range m.keys {
 		b := m.blocks[k]
-		st.Blocks++
-		st.LargestBlock = max(st.LargestBlock, len(b))
-		if len(b) <= maxBlock {
-			for x := 0; x < len(b); x++ {
-				for y := x + 1; y < len(b); y++ {
-					add(b[x], b[y])
+		x.stats.Blocks++
+		x.stats.LargestBlock = max(x.stats.LargestBlock, len(b))
+		if len(b) > maxBlock {
+			x.stats.WindowedBlocks++
+			x.windowed[j] = true
+			s := slices.Clone(b)
+			slices.SortFunc(s, func(x, y int32) int {
+				return cmp.Or(cmp.Compare(m.preps[x].sortKey(), m.preps[y].sortKey()), cmp.Compare(x, y))
+			})
+			b = s
+		}
+		x.members[j] = b
+		for _, r := range b {
+			x.start[r+1]++
+		}
+	}
+	for i := range n {
+		x.start[i+1] += x.start[i]
+	}
+	x.blk = make([]int32, x.start[n])
+	x.pos = make([]int32, x.start[n])
+	at := slices.Clone(x.start[:n])
+	for j, b := range x.members { // j ascending: each record's blocks come out sorted
+		for p, r := range b {
+			x.blk[at[r]], x.pos[at[r]] = int32(j), int32(p)
+			at[r]++
+		}
+	}
+	return x
+}
+
+// neighbours appends to out the records after a (b > a) that share a
+// block with a, ascending and distinct; seen is scratch of one entry per
+// record that must not hold a.
+func (x *blockIndex) neighbours(a int32, seen []int32, out []int32) []int32 {
+	out = out[:0]
+	for k := x.start[a]; k < x.start[a+1]; k++ {
+		b := x.members[x.blk[k]]
+		if !x.windowed[x.blk[k]] {
+			// Ascending: the records after a are a suffix.
+			from, _ := slices.BinarySearch(b, a+1)
+			for _, r := range b[from:] {
+				if seen[r] != a {
+					seen[r] = a
+					out = append(out, r)
 				}
 			}
 			continue
 		}
-		st.WindowedBlocks++
-		s := slices.Clone(b)
-		slices.SortFunc(s, func(x, y int32) int {
-			return cmp.Or(cmp.Compare(m.preps[x].sortKey(), m.preps[y].sortKey()), cmp.Compare(x, y))
-		})
-		for x := 0; x < len(s); x++ {
-			for y := x + 1; y < len(s) && y <= x+blockWindow; y++ {
-				add(s[x], s[y])
+		p := int(x.pos[k])
+		for q := max(0, p-blockWindow); q < min(len(b), p+blockWindow+1); q++ {
+			if r := b[q]; r > a && seen[r] != a {
+				seen[r] = a
+				out = append(out, r)
 			}
 		}
 	}
 	slices.Sort(out)
-	out = slices.Compact(out)
-	return out, st
+	return out
 }
 
-// score computes the candidate pairs and their probabilities once.
+// candidate reports whether a and b (a ≠ b) share a block: the same test
+// as neighbours, for one pair.
+func (x *blockIndex) candidate(a, b int32) bool {
+	bb := x.blk[x.start[b]:x.start[b+1]]
+	for k := x.start[a]; k < x.start[a+1]; k++ {
+		j := x.blk[k]
+		kb, ok := slices.BinarySearch(bb, j)
+		if !ok {
+			continue
+		}
+		if !x.windowed[j] {
+			return true
+		}
+		if d := x.pos[k] - x.pos[x.start[b]+int32(kb)]; d >= -blockWindow && d <= blockWindow {
+			return true
+		}
+	}
+	return false
+}
+
+// scanChunk is how many records a worker takes at a time when listing and
+// scoring candidates; small enough to balance skewed blocks, large enough
+// to amortise the bookkeeping.
+const scanChunk = 64
+
+// scratch is one worker's buffers for blockIndex.neighbours.
+type scratch struct{ seen, nb []int32 }
+
+// forChunks runs f on the chunks of records [lo, hi) on workers
+// goroutines, each with its own scratch; f must only write to what belongs
+// to its chunk.
+func (m *Model) forChunks(f func(chunk int, lo, hi int32, s *scratch)) {
+	n := len(m.preps)
+	chunks := (n + scanChunk - 1) / scanChunk
+	workers := m.opts.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, max(chunks, 1)) {
+		wg.Go(func() {
+			s := &scratch{seen: make([]int32, n)}
+			for i := range s.seen {
+				s.seen[i] = -1
+			}
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				lo, hi := int32(c*scanChunk), int32(min(n, (c+1)*scanChunk))
+				f(c, lo, hi, s)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// score lists the candidate pairs and computes their probabilities once,
+// in two passes over the block index: the first counts each chunk's pairs,
+// so that the second writes them, scored, straight into one exactly sized
+// slice (sorted by a, then b) with no intermediate copy.
 func (m *Model) score() {
 	if m.scored {
 		return
 	}
 	m.scored = true
-	raw, st := m.candidatePairs()
-	m.blockStats = st
-	m.pairs = make([]pair, len(raw))
-	workers := m.opts.Workers
-	if workers <= 0 {
-		workers = 2
+	m.blockStats = m.index.stats
+	n := len(m.preps)
+	counts := make([]int, (n+scanChunk-1)/scanChunk+1)
+	m.forChunks(func(c int, lo, hi int32, s *scratch) {
+		for a := lo; a < hi; a++ {
+			s.nb = m.index.neighbours(a, s.seen, s.nb)
+			counts[c+1] += len(s.nb)
+		}
+	})
+	for c := 1; c < len(counts); c++ {
+		counts[c] += counts[c-1]
 	}
-	chunk := (len(raw) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := 0; w < workers && w*chunk < len(raw); w++ {
-		lo, hi := w*chunk, min(len(raw), (w+1)*chunk)
-		wg.Go(func() {
-			for k := lo; k < hi; k++ {
-				a, b := int32(raw[k]>>32), int32(raw[k]&0xffffffff)
-				s := m.compare(&m.preps[a], &m.preps[b], nil)
-				m.pairs[k] = pair{a: a, b: b, prob: s.prob, decided: s.decision != "", idMatch: s.decision == decIdentifierMatch}
+	m.pairs = make([]pair, counts[len(counts)-1])
+	m.forChunks(func(c int, lo, hi int32, s *scratch) {
+		k := counts[c]
+		for a := lo; a < hi; a++ {
+			s.nb = m.index.neighbours(a, s.seen, s.nb)
+			for _, b := range s.nb {
+				m.pairs[k] = pair{a: a, b: b, prob: m.compare(&m.preps[a], &m.preps[b], nil).pairProb()}
+				k++
 			}
-		})
-	}
-	wg.Wait()
+		}
+	})
 }
 
 // blockCandidates lists the records sharing a block with an ad-hoc record.

@@ -25,9 +25,10 @@ func (m *Model) adjudicate(ctx context.Context) error {
 	if lo == 0 && hi == 0 {
 		lo, hi = DefaultUncertainLow, DefaultUncertainHigh
 	}
+	m.llm = make([]bool, len(m.pairs))
 	var ask []int
 	for k, p := range m.pairs {
-		if !p.decided && !p.llm && p.prob >= lo && p.prob <= hi {
+		if !p.decided() && p.prob >= lo && p.prob <= hi {
 			ask = append(ask, k)
 		}
 	}
@@ -48,7 +49,7 @@ func (m *Model) adjudicate(ctx context.Context) error {
 			m.callErrs++
 			continue
 		}
-		p.llm = true
+		m.llm[k] = true
 		if same {
 			p.prob = adjudicatedSame
 		} else {
@@ -120,7 +121,7 @@ func (m *Model) cluster() Result {
 	// 1. Trusted identifiers.
 	uf := newUnionFind(n)
 	for _, p := range m.pairs {
-		if p.idMatch && uf.union(int(p.a), int(p.b)) {
+		if p.idMatch() && uf.union(int(p.a), int(p.b)) {
 			st.IdentifierMerges++
 		}
 	}
@@ -148,33 +149,29 @@ func (m *Model) cluster() Result {
 		}
 	}
 	// Edges between identifier groups: sum and count of candidate pair
-	// probabilities, aggregated by sorting.
-	type gpair struct {
-		key  uint64 // ra<<32 | rb, ra < rb
-		prob float64
+	// probabilities. Without identifier merges every group is one record
+	// and the pairs (sorted, distinct) are the edges as they stand, so
+	// they are not copied.
+	var agg []gEdge
+	aggregated := st.IdentifierMerges > 0
+	if aggregated {
+		agg = groupEdges(m.pairs, uf)
 	}
-	gp := make([]gpair, 0, len(m.pairs))
-	for _, p := range m.pairs {
-		ra, rb := int32(uf.find(int(p.a))), int32(uf.find(int(p.b)))
-		if ra == rb {
-			continue
+	edgeAt := func(k int32) gEdge {
+		if aggregated {
+			return agg[k]
 		}
-		if ra > rb {
-			ra, rb = rb, ra
-		}
-		gp = append(gp, gpair{uint64(ra)<<32 | uint64(rb), p.prob})
+		p := m.pairs[k]
+		return gEdge{a: p.a, b: p.b, sum: p.prob, n: 1}
 	}
-	if !slices.IsSortedFunc(gp, func(x, y gpair) int { return cmp.Compare(x.key, y.key) }) {
-		slices.SortFunc(gp, func(x, y gpair) int { return cmp.Compare(x.key, y.key) })
+	numEdges := len(m.pairs)
+	if aggregated {
+		numEdges = len(agg)
 	}
-	edges := make([]gEdge, 0, len(gp))
-	for k := 0; k < len(gp); {
-		e := gEdge{a: int32(gp[k].key >> 32), b: int32(gp[k].key & 0xffffffff)}
-		for ; k < len(gp) && uint64(e.a)<<32|uint64(e.b) == gp[k].key; k++ {
-			e.sum += gp[k].prob
-			e.n++
+	forEdges := func(f func(k int32, e gEdge)) {
+		for k := range int32(numEdges) {
+			f(k, edgeAt(k))
 		}
-		edges = append(edges, e)
 	}
 
 	// 2. Average linkage. A merge needs a mean ≥ threshold, and a mean of
@@ -182,12 +179,14 @@ func (m *Model) cluster() Result {
 	// never grow beyond the components of the group edges whose mean
 	// reaches the threshold: each component is agglomerated on its own.
 	comp := newUnionFind(n)
-	for _, e := range edges {
+	forEdges(func(_ int32, e gEdge) {
 		if e.sum/float64(e.n) >= threshold(m.preps[e.a].kind) {
 			comp.union(int(e.a), int(e.b))
 		}
-	}
-	// Components as contiguous runs: nodes (ascending) and edges of each.
+	})
+	// Components as contiguous runs: nodes (ascending) and edges of each,
+	// the edges as indices (4 bytes, not a 24-byte copy: in a big batch
+	// most of the millions of pairs lie inside components).
 	nodeStart := make([]int32, n+1)
 	edgeStart := make([]int32, n+1)
 	compOf := make([]int32, n)
@@ -197,18 +196,18 @@ func (m *Model) cluster() Result {
 			nodeStart[compOf[i]+1]++
 		}
 	}
-	for _, e := range edges {
+	forEdges(func(_ int32, e gEdge) {
 		if c := compOf[e.a]; c == compOf[e.b] {
 			edgeStart[c+1]++
 		}
-	}
+	})
 	for i := range n {
 		nodeStart[i+1] += nodeStart[i]
 		edgeStart[i+1] += edgeStart[i]
 	}
-	nodeAt, edgeAt := slices.Clone(nodeStart[:n]), slices.Clone(edgeStart[:n])
+	nodeAt, edgeNext := slices.Clone(nodeStart[:n]), slices.Clone(edgeStart[:n])
 	nodeList := make([]int32, nodeStart[n])
-	edgeList := make([]gEdge, edgeStart[n])
+	edgeList := make([]int32, edgeStart[n])
 	for i := range n {
 		if groups[i] != nil {
 			c := compOf[i]
@@ -216,25 +215,30 @@ func (m *Model) cluster() Result {
 			nodeAt[c]++
 		}
 	}
-	for _, e := range edges {
+	forEdges(func(k int32, e gEdge) {
 		if c := compOf[e.a]; c == compOf[e.b] {
-			edgeList[edgeAt[c]] = e
-			edgeAt[c]++
+			edgeList[edgeNext[c]] = k
+			edgeNext[c]++
 		}
-	}
+	})
 	alias := make([]int32, n) // absorbed group → absorbing group
 	for i := range alias {
 		alias[i] = int32(i)
 	}
+	var dense denseScratch
+	var ce []gEdge // one component's edges at a time
 	for c := range n {
 		nodes := nodeList[nodeStart[c]:nodeStart[c+1]]
 		if len(nodes) < 2 {
 			continue
 		}
-		ce := edgeList[edgeStart[c]:edgeStart[c+1]]
+		ce = ce[:0]
+		for _, k := range edgeList[edgeStart[c]:edgeStart[c+1]] {
+			ce = append(ce, edgeAt(k))
+		}
 		th := threshold(m.preps[c].kind)
 		if len(nodes) <= denseMax {
-			st.ScoreMerges += hacDense(groups, alias, nodes, ce, th)
+			st.ScoreMerges += hacDense(groups, alias, nodes, ce, th, &dense)
 		} else {
 			st.ScoreMerges += hacSparse(groups, alias, nodes, ce, th)
 		}
@@ -266,10 +270,10 @@ func (m *Model) cluster() Result {
 	}
 	llm := make([]bool, len(order))
 	bestProb := make([]float64, len(order))
-	for _, p := range m.pairs {
+	for k, p := range m.pairs {
 		ca, cb := num[rootOf[p.a]], num[rootOf[p.b]]
 		if ca == cb {
-			if p.llm && p.prob > 0.5 {
+			if m.llm != nil && m.llm[k] && p.prob > 0.5 {
 				llm[ca] = true
 			}
 			continue
@@ -352,6 +356,36 @@ func (u *unionFind) union(a, b int) bool {
 	return true
 }
 
+// groupEdges aggregates the candidate pairs between identifier groups
+// (uf's roots) into one edge per pair of groups, sorted.
+func groupEdges(pairs []pair, uf *unionFind) []gEdge {
+	edges := make([]gEdge, 0, len(pairs))
+	for _, p := range pairs {
+		ra, rb := int32(uf.find(int(p.a))), int32(uf.find(int(p.b)))
+		if ra == rb {
+			continue
+		}
+		if ra > rb {
+			ra, rb = rb, ra
+		}
+		edges = append(edges, gEdge{a: ra, b: rb, sum: p.prob, n: 1})
+	}
+	byGroups := func(x, y gEdge) int { return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b)) }
+	if !slices.IsSortedFunc(edges, byGroups) {
+		slices.SortFunc(edges, byGroups)
+	}
+	out := edges[:0] // sum each run of one key, in place
+	for _, e := range edges {
+		if k := len(out) - 1; k >= 0 && out[k].a == e.a && out[k].b == e.b {
+			out[k].sum += e.sum
+			out[k].n++
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // gEdge aggregates the candidate pairs between two groups.
 type gEdge struct {
 	a, b int32 // a < b
@@ -380,48 +414,72 @@ func absorb(gi, gf *group, avg float64) {
 	gi.version++
 }
 
-// hacDense agglomerates one component (nodes ascending) with n×n sums and
-// counts and a nearest-neighbour array instead of a heap: a merge costs
-// O(n) plus O(n) per node whose best neighbour was one of the merged pair.
-// It makes the same merges in the same order as hacSparse (highest mean
-// first, ties to the lowest ids). It returns the number of merges.
-func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th float64) int {
+// denseScratch holds hacDense's matrices, reused from one component to
+// the next: allocating (and zeroing fresh pages for) n×n matrices per
+// component was a large share of clustering time.
+type denseScratch struct {
+	sum   []float64
+	cnt   []int32   // −1: blocked (conflicting; stays so as the groups grow)
+	avg   []float64 // sum/cnt, or 0: no edge, blocked, dead or diagonal
+	local []int32   // group id → row
+}
+
+// get returns the matrices for n nodes, cleared.
+func (d *denseScratch) get(n int) (sum []float64, cnt []int32, avg []float64) {
+	if cap(d.sum) < n*n {
+		d.sum, d.cnt, d.avg = make([]float64, n*n), make([]int32, n*n), make([]float64, n*n)
+	}
+	sum, cnt, avg = d.sum[:n*n], d.cnt[:n*n], d.avg[:n*n]
+	clear(sum)
+	clear(cnt)
+	clear(avg)
+	return sum, cnt, avg
+}
+
+// hacDense agglomerates one component (nodes ascending) with n×n sums,
+// counts and means and a nearest-neighbour array instead of a heap: a
+// merge costs O(n) plus O(n) per node whose best neighbour was one of the
+// merged pair, and finding a node's best neighbour is a scan of one row of
+// means. It makes the same merges in the same order as hacSparse (highest
+// mean first, ties to the lowest ids). It returns the number of merges.
+//
+// A mean of 0 stands for "no link" in avg: th > 0, so neither can merge.
+func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th float64, sc *denseScratch) int {
 	n := len(nodes)
-	local := make(map[int32]int32, n)
+	sum, cnt, avg := sc.get(n)
+	if len(sc.local) < len(groups) {
+		sc.local = make([]int32, len(groups))
+	}
+	local := sc.local
 	for i, g := range nodes {
 		local[g] = int32(i)
 	}
-	sum := make([]float64, n*n)
-	cnt := make([]int32, n*n)
-	blocked := make([]bool, n*n) // conflicting pairs stay conflicting as groups grow
 	for _, e := range edges {
 		a, b := int(local[e.a]), int(local[e.b])
+		v := e.sum / float64(e.n)
 		sum[a*n+b], sum[b*n+a] = e.sum, e.sum
 		cnt[a*n+b], cnt[b*n+a] = e.n, e.n
+		avg[a*n+b], avg[b*n+a] = v, v
 	}
 	alive := make([]bool, n)
 	for i := range alive {
 		alive[i] = true
 	}
-	avg := func(i, k int) float64 {
-		x := i*n + k
-		if cnt[x] == 0 || blocked[x] {
-			return -1
-		}
-		return sum[x] / float64(cnt[x])
-	}
 	bestK := make([]int, n)
 	bestV := make([]float64, n)
+	// recompute finds i's best neighbour: the first highest mean of its
+	// row (dead and blocked nodes read 0), if it reaches th.
 	recompute := func(i int) {
-		bestK[i], bestV[i] = -1, -1
-		for k := range n {
-			if k == i || !alive[k] {
-				continue
-			}
-			if v := avg(i, k); v >= th && v > bestV[i] {
-				bestK[i], bestV[i] = k, v
+		k, v := -1, -1.0
+		for j, w := range avg[i*n : (i+1)*n] {
+			if w > v {
+				k, v = j, w
 			}
 		}
+		if v < th {
+			k, v = -1, -1
+		}
+		bestK[i], bestV[i] = k, v
 	}
 	for i := range n {
 		recompute(i)
@@ -443,7 +501,8 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 		}
 		ga, gb := groups[nodes[a]], groups[nodes[b]]
 		if conflicts(ga, gb) {
-			blocked[a*n+b], blocked[b*n+a] = true, true
+			cnt[a*n+b], cnt[b*n+a] = -1, -1
+			avg[a*n+b], avg[b*n+a] = 0, 0
 			recompute(a)
 			recompute(b)
 			continue
@@ -454,14 +513,23 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 		alias[nodes[b]] = nodes[a]
 		merges++
 		for k := range n {
+			avg[k*n+b] = 0 // b is gone
 			if !alive[k] || k == a {
 				continue
 			}
 			xa, xb := a*n+k, b*n+k
-			sum[xa] += sum[xb]
-			cnt[xa] += cnt[xb]
-			blocked[xa] = blocked[xa] || blocked[xb]
-			sum[k*n+a], cnt[k*n+a], blocked[k*n+a] = sum[xa], cnt[xa], blocked[xa]
+			w := 0.0
+			if cnt[xa] < 0 || cnt[xb] < 0 {
+				cnt[xa] = -1
+			} else {
+				sum[xa] += sum[xb]
+				cnt[xa] += cnt[xb]
+				if cnt[xa] > 0 {
+					w = sum[xa] / float64(cnt[xa])
+				}
+			}
+			sum[k*n+a], cnt[k*n+a] = sum[xa], cnt[xa]
+			avg[xa], avg[k*n+a] = w, w
 		}
 		recompute(a)
 		for k := range n {
@@ -470,7 +538,7 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 			}
 			if bestK[k] == a || bestK[k] == b {
 				recompute(k)
-			} else if w := avg(k, a); w >= th && (w > bestV[k] || (w == bestV[k] && a < bestK[k])) {
+			} else if w := avg[k*n+a]; w >= th && (w > bestV[k] || (w == bestV[k] && a < bestK[k])) {
 				bestK[k], bestV[k] = a, w
 			}
 		}

@@ -110,11 +110,13 @@ func dice(a, b []uint32) float64 {
 
 // corpus holds the token dictionary and document frequencies.
 type corpus struct {
-	dict   map[string]int32
-	df     [nFields][]int32
-	nDocs  [nFields]int
-	idf    [nFields][]float32
-	frozen bool
+	dict map[string]int32
+	df   [nFields][]int32
+	// lastDoc is assign's scratch for counting a token once per record.
+	lastDoc [nFields][]int32
+	nDocs   [nFields]int
+	idf     [nFields][]float32
+	frozen  bool
 	// nameCount counts persons per nameKey (full first given + family);
 	// blockCount per family|initial.
 	nameCount  map[string]int
@@ -267,21 +269,23 @@ func (c *corpus) assign(p *prep, ws *[nFields][]string) {
 			}
 			c.blockCount[personKey(p.family, p.given)]++
 		}
-		seen := map[int32]bool{}
 		for f := range nFields {
 			if len(p.toks[f]) == 0 {
 				continue
 			}
 			c.nDocs[f]++
-			clear(seen)
+			// A token counts once per record: lastDoc[f][id] holds the
+			// nDocs value of the last record that counted it (a map per
+			// record cost more than the counting).
 			for _, id := range p.toks[f] {
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
 				for int(id) >= len(c.df[f]) {
 					c.df[f] = append(c.df[f], 0)
+					c.lastDoc[f] = append(c.lastDoc[f], 0)
 				}
+				if c.lastDoc[f][id] == int32(c.nDocs[f]) {
+					continue
+				}
+				c.lastDoc[f][id] = int32(c.nDocs[f])
 				c.df[f][id]++
 			}
 		}
@@ -291,6 +295,7 @@ func (c *corpus) assign(p *prep, ws *[nFields][]string) {
 // finish freezes the dictionary and computes idf per field.
 func (c *corpus) finish([]prep) {
 	c.frozen = true
+	c.lastDoc = [nFields][]int32{}
 	for f := range nFields {
 		n := float64(c.nDocs[f])
 		c.idf[f] = make([]float32, len(c.df[f]))

@@ -189,10 +189,15 @@ type Model struct {
 	stats corpus
 	// blocks: key → canonical record indices (ascending)
 	blocks map[string][]int32
-	keys   []string // sorted block keys
-	// candidates (canonical indices, a < b) and their scores, filled by
-	// candidates(); the clustering uses them.
-	pairs      []pair
+	keys   []string // sorted block keys with ≥ 2 records
+	index  blockIndex
+	// candidates (canonical indices, a < b, sorted) and their scores,
+	// filled by score(); the clustering uses them and then drops them (a
+	// big batch has millions), so Explain and CandidatePairs ask the block
+	// index instead.
+	pairs []pair
+	// llm[k]: pairs[k] was decided by the adjudicator (nil without one).
+	llm        []bool
 	scored     bool
 	blockStats Stats
 	calls      int
@@ -200,15 +205,22 @@ type Model struct {
 	last       *Result
 }
 
+// pair is a candidate pair and its probability: exactly 1 for equal
+// trusted identifiers, exactly 0 for a hard constraint (conflicting
+// identifiers, same document), strictly between for a score (see
+// pairProb) or an adjudication. 16 bytes: the pairs are the matcher's
+// largest structure.
 type pair struct {
 	a, b int32
 	prob float64
-	// decided: the probability comes from a trusted identifier or a hard
-	// constraint (idMatch tells which), not from the score.
-	decided bool
-	idMatch bool
-	llm     bool // decided by the adjudicator
 }
+
+// idMatch: the pair shares a trusted identifier.
+func (p pair) idMatch() bool { return p.prob == 1 }
+
+// decided: the probability comes from an identifier or a hard constraint,
+// not from the score.
+func (p pair) decided() bool { return p.prob == 0 || p.prob == 1 }
 
 // New normalises records and builds corpus statistics. IDs must be unique
 // (a duplicate ID makes New panic: it is a caller bug, not data).
@@ -278,26 +290,38 @@ func (m *Model) Cluster() Result {
 // ClusterContext resolves the records. ctx only bounds adjudicator calls:
 // when it is done, the remaining uncertain pairs are left to similarity and
 // ctx.Err() is returned with the (complete) result.
+//
+// The model's records never change, so the clustering is computed once:
+// later calls return the same result (and a nil error).
 func (m *Model) ClusterContext(ctx context.Context) (Result, error) {
+	if m.last != nil {
+		return *m.last, nil
+	}
 	m.score()
 	err := m.adjudicate(ctx)
 	r := m.cluster()
 	r.Stats.AdjudicatorCalls, r.Stats.AdjudicatorErrors = m.calls, m.callErrs
 	m.last = &r
+	// The pairs are what a big batch's model weighs most; nothing needs
+	// them once clustered (Explain and CandidatePairs ask the block index).
+	m.pairs, m.llm = nil, nil
 	return r, err
 }
 
 // CandidatePairs returns the pairs compared after blocking, as indices into
 // the records given to New (a < b within each pair, pairs sorted).
 func (m *Model) CandidatePairs() [][2]int {
-	m.score()
-	out := make([][2]int, len(m.pairs))
-	for k, p := range m.pairs {
-		a, b := m.order[p.a], m.order[p.b]
-		if a > b {
-			a, b = b, a
+	var out [][2]int
+	s := &scratch{seen: make([]int32, len(m.preps))}
+	for i := range s.seen {
+		s.seen[i] = -1
+	}
+	for a := range int32(len(m.preps)) {
+		s.nb = m.index.neighbours(a, s.seen, s.nb)
+		for _, b := range s.nb {
+			x, y := m.order[a], m.order[b]
+			out = append(out, [2]int{min(x, y), max(x, y)})
 		}
-		out[k] = [2]int{a, b}
 	}
 	slices.SortFunc(out, func(x, y [2]int) int { return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1])) })
 	return out
@@ -333,11 +357,7 @@ func (m *Model) Explain(i, j int) Explanation {
 	s := m.compare(&m.preps[a], &m.preps[b], &sig)
 	ex := Explanation{A: m.recs[a].ID, B: m.recs[b].ID, Prior: s.prior, Score: s.logit,
 		Probability: s.prob, Decision: s.decision, Signals: sig}
-	m.score()
-	x, y := int32(min(a, b)), int32(max(a, b))
-	_, ex.Candidate = slices.BinarySearchFunc(m.pairs, [2]int32{x, y}, func(p pair, k [2]int32) int {
-		return cmp.Or(cmp.Compare(p.a, k[0]), cmp.Compare(p.b, k[1]))
-	})
+	ex.Candidate = a != b && m.index.candidate(int32(a), int32(b))
 	return ex
 }
 

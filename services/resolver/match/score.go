@@ -19,6 +19,23 @@ type scored struct {
 	decision           string
 }
 
+// Scored probabilities are kept strictly inside (0, 1) so that a pair's
+// probability alone tells a decided pair (exactly 0 or 1) from a scored one
+// and pairs need no flags. It is a no-op for the frozen weights: no sum of
+// them comes near the ±37 log-odds where float64 saturates.
+var (
+	minScoredProb = math.SmallestNonzeroFloat64
+	maxScoredProb = math.Nextafter(1, 0)
+)
+
+// pairProb is the probability a candidate pair keeps.
+func (s scored) pairProb() float64 {
+	if s.decision != "" {
+		return s.prob
+	}
+	return min(max(s.prob, minScoredProb), maxScoredProb)
+}
+
 func sigmoid(x float64) float64 {
 	switch {
 	case math.IsInf(x, 1):
