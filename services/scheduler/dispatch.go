@@ -152,6 +152,15 @@ func (s *Scheduler) pump() {
 	if len(s.procs) == 0 {
 		return // nothing can run; keep the queues as they are
 	}
+	var now time.Time
+	for _, b := range s.order {
+		if len(b.delayed) > 0 {
+			if now.IsZero() {
+				now = s.now()
+			}
+			b.releaseRetries(now)
+		}
+	}
 	for {
 		b, i, ok := s.best()
 		if !ok {
@@ -177,6 +186,33 @@ func (s *Scheduler) pump() {
 		b.ready.remove(i)
 		s.assign(b, i, p)
 	}
+}
+
+// releaseRetries queues the documents whose retry backoff has ended. pump
+// calls it too, so a retry on the critical path starts at the first
+// completion after its backoff rather than at the next tick. Caller holds
+// mu.
+func (b *batch) releaseRetries(now time.Time) {
+	if len(b.delayed) == 0 || now.Before(b.nextRetry) {
+		return
+	}
+	keep := b.delayed[:0]
+	var next time.Time
+	for _, i := range b.delayed {
+		d := b.docs[i]
+		switch {
+		case d.state != DocPending:
+		case now.Before(d.notBefore):
+			keep = append(keep, i)
+			if next.IsZero() || d.notBefore.Before(next) {
+				next = d.notBefore
+			}
+		default:
+			b.ready.push(b.docs, i)
+		}
+	}
+	b.delayed = keep
+	b.nextRetry = next
 }
 
 // backfillDepth bounds how far behind a blocked head pump looks.
@@ -422,6 +458,9 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 		} else {
 			backoff := min(s.cfg.RetryBackoff<<min(d.attempts-1, 16), s.cfg.RetryBackoffMax)
 			d.notBefore = s.now().Add(time.Duration(s.rng.Int64N(int64(backoff)) + 1))
+			if len(b.delayed) == 0 || d.notBefore.Before(b.nextRetry) {
+				b.nextRetry = d.notBefore
+			}
 			b.delayed = append(b.delayed, a.d)
 		}
 		s.notify(b, Transition{DocumentID: d.spec.ID, State: DocPending, Error: d.err})

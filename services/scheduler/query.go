@@ -311,20 +311,7 @@ func (s *Scheduler) tick(now time.Time) {
 		if aging {
 			b.ready.age(now, s.cfg.AgingInterval)
 		}
-		if len(b.delayed) > 0 {
-			keep := b.delayed[:0]
-			for _, i := range b.delayed {
-				d := b.docs[i]
-				switch {
-				case d.state != DocPending:
-				case now.Before(d.notBefore):
-					keep = append(keep, i)
-				default:
-					b.ready.push(b.docs, i)
-				}
-			}
-			b.delayed = keep
-		}
+		b.releaseRetries(now)
 		s.rerankIfDue(b, now)
 		if b.rec.State == BatchRunning {
 			b.samples = append(b.samples, sample{at: now, done: b.rec.Counts.Done + b.rec.Counts.Failed + b.rec.Counts.Skipped})

@@ -148,10 +148,13 @@ type doc struct {
 func (d *doc) class() Priority { return min(d.spec.Priority+Priority(d.boost), PriorityCritical) }
 
 type batch struct {
-	rec        Record
-	docs       []*doc
-	ready      readyQueue
-	delayed    []int32 // retrying after a backoff
+	rec     Record
+	docs    []*doc
+	ready   readyQueue
+	delayed []int32 // retrying after a backoff
+	// nextRetry is the earliest backoff end among delayed: pump releases
+	// retries as soon as it passes, not at the next tick.
+	nextRetry  time.Time
 	waitingBig []int32 // fit no connected processor yet
 	// ranksStale: a failure skipped part of the DAG, or the cost model
 	// moved, since ranks were computed; lastRerank paces recomputing.

@@ -30,8 +30,11 @@ type ProcSpec struct {
 
 // Workload describes one synthetic batch.
 type Workload struct {
-	Name string
-	Docs int
+	// Regime names the kind of deployment (laptop, cluster); Name the
+	// workload family within it.
+	Regime string
+	Name   string
+	Docs   int
 	// EdgeFraction is the edge probability of the layered random DAG: each
 	// document depends on each document of the layer before it with this
 	// probability (the usual construction in DAG-scheduling studies).
