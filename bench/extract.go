@@ -41,10 +41,14 @@ type ExtractOptions struct {
 	// (tests). Nil starts one, outside the measured window.
 	PDF     extract.PDFTextSource
 	TempDir string
-	// NoInterrupt starts PDFium without wazero's interruption checks
-	// (pdf.Options.NoInterrupt): faster, but a PDF that loops holds its
-	// worker forever. The processor does not run that way; this shows what
-	// the checks cost.
+	// Engine is the processor's --pdf-engine: processor.PDFEngineSandbox
+	// (the default, PDFium in child processes) or
+	// processor.PDFEngineInProcess.
+	Engine string
+	// NoInterrupt, with the in-process engine, starts PDFium without
+	// wazero's interruption checks (pdf.Options.NoInterrupt): a PDF that
+	// loops would hold its worker forever, so no processor runs that way;
+	// it shows what the checks cost and what the sandbox wins back.
 	NoInterrupt bool
 	// Profile, when set, is started before the first measured pass and
 	// stopped after the last (pdftotext's passes fall inside it too, but
@@ -118,10 +122,16 @@ func (o *ExtractOptions) defaults() {
 // instances, started and warmed up before the clock starts.
 func RunExtract(ctx context.Context, o ExtractOptions) (ExtractResult, error) {
 	o.defaults()
-	res := ExtractResult{Repeat: o.Repeat, Workers: o.Workers, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
-		Extractor: "services/processor Extractor + PDFium (WebAssembly), interruptible, as the processor runs it", NoInterrupt: o.NoInterrupt}
-	if o.NoInterrupt {
-		res.Extractor = "services/processor Extractor + PDFium (WebAssembly) with NoInterrupt (not the processor's setting)"
+	res := ExtractResult{Repeat: o.Repeat, Workers: o.Workers, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), NoInterrupt: o.NoInterrupt}
+	switch {
+	case o.Engine == processor.PDFEngineInProcess && o.NoInterrupt:
+		res.Extractor = "services/processor Extractor + PDFium (WebAssembly) in-process with NoInterrupt (unsafe: no processor runs it)"
+	case o.Engine == processor.PDFEngineInProcess:
+		res.Extractor = "services/processor Extractor + PDFium (WebAssembly) in-process, interruptible (--pdf-engine inprocess)"
+	case o.NoInterrupt:
+		return res, errors.New("NoInterrupt applies to the in-process engine only: the sandbox always runs PDFium without the checks")
+	default:
+		res.Extractor = "services/processor Extractor + PDFium (WebAssembly) in sandbox child processes (--pdf-engine sandbox, the default)"
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -162,7 +172,13 @@ func RunExtract(ctx context.Context, o ExtractOptions) (ExtractResult, error) {
 	src := o.PDF
 	if src == nil {
 		start := time.Now()
-		eng, err := pdf.New(ctx, pdf.Options{Workers: o.Workers, NoInterrupt: o.NoInterrupt})
+		var eng processor.PDFEngine
+		var err error
+		if o.NoInterrupt {
+			eng, err = pdf.New(ctx, pdf.Options{Workers: o.Workers, NoInterrupt: true})
+		} else {
+			eng, err = processor.NewPDFEngine(o.Engine, pdf.Options{Workers: o.Workers})
+		}
 		if err != nil {
 			return res, fmt.Errorf("starting the PDF engine: %w", err)
 		}

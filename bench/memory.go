@@ -27,6 +27,7 @@ import (
 	"github.com/docbatch/docbatch/corpus"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/processor/pdf"
 	"github.com/docbatch/docbatch/services/processor/service"
 )
 
@@ -106,24 +107,31 @@ type MemoryResult struct {
 
 // MemoryRun is one collection's run.
 type MemoryRun struct {
-	Dir              string  `json:"dir"`
-	CorpusBytes      int64   `json:"corpus_bytes"` // the documents' bytes on disk
-	Documents        int     `json:"documents"`
-	PDFDocuments     int     `json:"pdf_documents"`
-	PDFBytes         int64   `json:"pdf_bytes"`
-	LargestDocBytes  int64   `json:"largest_doc_bytes"`
-	GenerateSeconds  float64 `json:"generate_seconds"` // 0 when reused
-	Reused           bool    `json:"reused"`
-	Seconds          float64 `json:"seconds"` // submit → batch ended
-	DocsPerSec       float64 `json:"docs_per_sec"`
-	MBPerSec         float64 `json:"mb_per_sec"`
-	Done             int64   `json:"done"`
-	Failed           int64   `json:"failed"`
-	Skipped          int64   `json:"skipped"`
-	State            string  `json:"state"`
-	PeakRSSBytes     int64   `json:"peak_rss_bytes"`  // VmHWM at the batch's end, or MaxSampledRSS if larger
-	MaxSampledRSS    int64   `json:"max_sampled_rss"` // largest VmRSS seen by sampling
-	StartRSSBytes    int64   `json:"start_rss_bytes"` // VmRSS before the first document
+	Dir             string  `json:"dir"`
+	CorpusBytes     int64   `json:"corpus_bytes"` // the documents' bytes on disk
+	Documents       int     `json:"documents"`
+	PDFDocuments    int     `json:"pdf_documents"`
+	PDFBytes        int64   `json:"pdf_bytes"`
+	LargestDocBytes int64   `json:"largest_doc_bytes"`
+	GenerateSeconds float64 `json:"generate_seconds"` // 0 when reused
+	Reused          bool    `json:"reused"`
+	Seconds         float64 `json:"seconds"` // submit → batch ended
+	DocsPerSec      float64 `json:"docs_per_sec"`
+	MBPerSec        float64 `json:"mb_per_sec"`
+	Done            int64   `json:"done"`
+	Failed          int64   `json:"failed"`
+	Skipped         int64   `json:"skipped"`
+	State           string  `json:"state"`
+	// PeakRSSBytes is the peak of the processor and its PDF sandbox
+	// children together: the sum of each process's VmHWM at the batch's
+	// end (an upper bound, since they need not peak at the same moment),
+	// or MaxSampledRSS if larger.
+	PeakRSSBytes     int64   `json:"peak_rss_bytes"`
+	MaxSampledRSS    int64   `json:"max_sampled_rss"`    // largest total VmRSS of the process tree seen by sampling
+	ProcessorPeakRSS int64   `json:"processor_peak_rss"` // the processor's own VmHWM
+	SandboxPeakRSS   int64   `json:"sandbox_peak_rss"`   // the sum of its children's VmHWM
+	Sandboxes        int     `json:"sandboxes"`          // children alive at the batch's end
+	StartRSSBytes    int64   `json:"start_rss_bytes"`    // VmRSS before the first document
 	ProcessorCPUSecs float64 `json:"processor_cpu_seconds"`
 	ProcessorStats
 }
@@ -140,6 +148,10 @@ type ProcessorStats struct {
 	HeapSysBytes        uint64  `json:"heap_sys_bytes"`
 	SysBytes            uint64  `json:"sys_bytes"` // everything the Go runtime got from the OS
 	MemoryLimitBytes    int64   `json:"memory_limit_bytes"`
+	// The PDF sandbox's children: how many were started, and the largest
+	// resident size one reached (pdfsandbox.Stats.PeakChildRSS).
+	SandboxesStarted int    `json:"sandboxes_started"`
+	PeakSandboxRSS   uint64 `json:"peak_sandbox_rss"`
 }
 
 const (
@@ -186,7 +198,7 @@ func (o *MemoryOptions) defaults() {
 func RunMemory(ctx context.Context, o MemoryOptions) (MemoryResult, error) {
 	o.defaults()
 	res := MemoryResult{BudgetBytes: o.Budget, Slots: o.Slots, PDFWorkers: o.PDFWorkers, Seed: o.Seed, NumCPU: runtime.NumCPU(),
-		RSSOf: "the processor child process alone (VmHWM from /proc/PID/status at the batch's end, and VmRSS sampled every 100 ms)"}
+		RSSOf: "the processor child process and its PDF sandbox children (the processor's VmHWM plus --pdf-workers times the largest VmHWM a child reported, and their total VmRSS sampled every 100 ms)"}
 	if len(o.ProcessorCommand) == 0 {
 		return res, errors.New("bench memory: no processor command")
 	}
@@ -356,11 +368,19 @@ func memoryRun(ctx context.Context, o MemoryOptions, name, dir string, run *Memo
 	}
 	run.MaxSampledRSS = p.maxRSS()
 	hwm, herr := procStatus(p.pid(), "VmHWM:")
+	run.ProcessorPeakRSS = hwm
 	stopped = true
 	st, serr := p.stop()
+	if st.SandboxesStarted > 0 {
+		run.Sandboxes = o.PDFWorkers
+		if run.Sandboxes <= 0 {
+			run.Sandboxes = pdf.DefaultWorkers
+		}
+		run.SandboxPeakRSS = int64(run.Sandboxes) * int64(st.PeakSandboxRSS)
+	}
 	// Linux updates VmHWM lazily (at unmaps and exit), so it can sit a
 	// little below a VmRSS that sampling saw: take the larger.
-	run.PeakRSSBytes = max(hwm, run.MaxSampledRSS)
+	run.PeakRSSBytes = max(hwm+run.SandboxPeakRSS, run.MaxSampledRSS)
 	run.ProcessorCPUSecs = p.cpuSeconds
 	run.ProcessorStats = st
 	if run.Seconds > 0 {
@@ -465,13 +485,19 @@ func startProcessorChild(ctx context.Context, o MemoryOptions, args []string) (*
 
 func (p *processorChild) pid() int { return p.cmd.Process.Pid }
 
-// sample reads the child's VmRSS until stopped, keeping the largest.
+// sample reads the VmRSS of the child and its descendants (the PDF
+// sandbox processes) until stopped, keeping the largest total.
 func (p *processorChild) sample(every time.Duration) {
 	defer close(p.sampDone)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		if v, err := procStatus(p.pid(), "VmRSS:"); err == nil {
+			for _, c := range descendants(p.pid()) {
+				if cv, err := procStatus(c, "VmRSS:"); err == nil {
+					v += cv
+				}
+			}
 			p.mu.Lock()
 			p.cur, p.max = v, max(p.max, v)
 			p.mu.Unlock()
@@ -517,6 +543,27 @@ func (p *processorChild) stop() (ProcessorStats, error) {
 		return st, fmt.Errorf("reading the processor child's stats %q: %w", line, err)
 	}
 	return st, nil
+}
+
+// descendants lists the processes below pid, read from each thread's
+// /proc/PID/task/TID/children (a child belongs to the thread that forked
+// it, and Go forks from any thread).
+func descendants(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+				out = append(out, descendants(c)...)
+			}
+		}
+	}
+	return out
 }
 
 // procStatus reads one "Key: N kB" line of /proc/PID/status, in bytes.
@@ -591,6 +638,9 @@ func ServeProcessor(ctx context.Context, o ProcessorChildOptions, stdin io.Reade
 	for _, ns := range ms.PauseNs {
 		st.GCPauseMaxSeconds = max(st.GCPauseMaxSeconds, float64(ns)/1e9)
 	}
+	if sb, ok := svc.SandboxStats(); ok {
+		st.SandboxesStarted, st.PeakSandboxRSS = sb.Started, sb.PeakChildRSS
+	}
 	return json.NewEncoder(stdout).Encode(st)
 }
 
@@ -599,14 +649,15 @@ func (r MemoryResult) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "memory: one processor (child process), --memory-budget %.0f MiB, %d slots, %d CPUs; RSS of %s\n\n",
 		float64(r.BudgetBytes)/(1<<20), r.Slots, r.NumCPU, r.RSSOf)
-	fmt.Fprintln(tw, "collection\tdocuments\tMB on disk\tPDFs (MB)\tdone\tfailed\tseconds\tMB/s\tpeak RSS MiB\tstart RSS MiB\tGC cycles\tGC pause total s")
+	fmt.Fprintln(tw, "collection\tdocuments\tMB on disk\tPDFs (MB)\tdone\tfailed\tseconds\tMB/s\tpeak RSS MiB\t(processor + sandboxes)\tstart RSS MiB\tGC cycles\tGC pause total s")
 	for _, x := range []struct {
 		name string
 		run  MemoryRun
 	}{{"small", r.Small}, {"large", r.Large}} {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d (%.0f)\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%.3f\n", x.name, x.run.Documents, float64(x.run.CorpusBytes)/1e6,
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d (%.0f)\t%d\t%d\t%.1f\t%.1f\t%.1f\t(%.1f + %.1f in %d)\t%.1f\t%d\t%.3f\n", x.name, x.run.Documents, float64(x.run.CorpusBytes)/1e6,
 			x.run.PDFDocuments, float64(x.run.PDFBytes)/1e6, x.run.Done, x.run.Failed, x.run.Seconds, x.run.MBPerSec,
-			float64(x.run.PeakRSSBytes)/(1<<20), float64(x.run.StartRSSBytes)/(1<<20), x.run.GCCycles, x.run.GCPauseTotalSeconds)
+			float64(x.run.PeakRSSBytes)/(1<<20), float64(x.run.ProcessorPeakRSS)/(1<<20), float64(x.run.SandboxPeakRSS)/(1<<20), x.run.Sandboxes,
+			float64(x.run.StartRSSBytes)/(1<<20), x.run.GCCycles, x.run.GCPauseTotalSeconds)
 	}
 	fmt.Fprintf(tw, "\npeak RSS under the budget: %t; peaks differ by %.1f%% (target < 10%%): %t; targets met: %t\n",
 		r.UnderBudget, 100*r.PeakRSSDifference, r.SimilarPeaks, r.TargetsMet)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docbatch/docbatch/corpus"
+	"github.com/docbatch/docbatch/services/processor"
 	"github.com/docbatch/docbatch/services/processor/extract"
 	"github.com/docbatch/docbatch/services/processor/pdf"
 )
@@ -117,11 +118,13 @@ type job struct {
 	gold  func(input []byte) (Record, error)
 }
 
-// startPDF starts a PDFium engine with workers instances and sets it as
-// *dst; it returns how to stop it and how long the start took.
+// startPDF starts the processor's default PDF engine (the sandbox) with
+// workers children and sets it as *dst; it returns how to stop it and how
+// long the start took (the sandbox starts its children with the first PDF,
+// so that time falls in the first documents instead).
 func startPDF(ctx context.Context, workers int, dst *extract.PDFTextSource) (stop func(), seconds float64, err error) {
 	start := time.Now()
-	eng, err := pdf.New(ctx, pdf.Options{Workers: workers})
+	eng, err := processor.NewPDFEngine(processor.PDFEngineSandbox, pdf.Options{Workers: workers})
 	if err != nil {
 		return nil, 0, fmt.Errorf("starting the PDF engine: %w", err)
 	}

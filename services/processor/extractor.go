@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/docbatch/docbatch/services/processor/extract"
+	"github.com/docbatch/docbatch/services/processor/pdf"
 )
 
 // Defaults for the zero values of ExtractorOptions.
@@ -50,8 +51,13 @@ type Result struct {
 	Doc      *extract.Document
 	Size     int64
 	Duration time.Duration
-	// PeakMemory is an estimate of the memory the extraction needed (the
-	// Go runtime cannot attribute allocations to one goroutine).
+	// PeakMemory is the measured peak memory of the document, 0 when it
+	// could not be measured. Only a PDF engine that runs out of process
+	// (pdfsandbox) measures one: the child's peak resident growth for the
+	// document, plus the file's bytes the processor buffered to hand over.
+	// Formats parsed in-process share the processor's heap with every
+	// other document, and the Go runtime cannot attribute allocations to a
+	// goroutine, so they report 0 rather than teach the scheduler a guess.
 	PeakMemory uint64
 }
 
@@ -134,14 +140,19 @@ func (e *Extractor) Extract(ctx context.Context, root, slashPath string, reserva
 	if reservation > 0 && uint64(size) > reservation {
 		return nil, fmt.Errorf("%w: %s is %d bytes, %d reserved", ErrOutOfMemory, slashPath, size, reservation)
 	}
-	doc, err := e.extract(ctx, ctxReader{ctx, f}, path.Base(slashPath))
+	var meter pdf.Meter
+	doc, err := e.extract(pdf.WithMeter(ctx, &meter), ctxReader{ctx, f}, path.Base(slashPath))
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrTimeout) {
 			return nil, fmt.Errorf("%s: %w (%w)", slashPath, cause, err)
 		}
 		return nil, fmt.Errorf("%s: %w", slashPath, err)
 	}
-	return &Result{Doc: doc, Size: size, Duration: time.Since(start), PeakMemory: EstimatePeak(size)}, nil
+	res := &Result{Doc: doc, Size: size, Duration: time.Since(start)}
+	if p := meter.Peak(); p > 0 {
+		res.PeakMemory = p + uint64(size)
+	}
+	return res, nil
 }
 
 // extract contains panics: one bad document must not take down the

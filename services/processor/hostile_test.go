@@ -62,7 +62,14 @@ type hostileCase struct {
 }
 
 func TestHostileInputs(t *testing.T) {
-	engine := hostileEngine(t)
+	// Both engines a processor can run (--pdf-engine) must give every case
+	// the same outcome.
+	for _, kind := range []string{PDFEngineSandbox, PDFEngineInProcess} {
+		t.Run(kind, func(t *testing.T) { testHostileInputs(t, hostileEngine(t, kind)) })
+	}
+}
+
+func testHostileInputs(t *testing.T, engine PDFEngine) {
 	root := t.TempDir()
 	outside := t.TempDir()
 	writeBytes(t, outside, "secret.txt", []byte("root:x:0:0:TOP SECRET outside the root\n"))
@@ -349,11 +356,12 @@ func pdfOnePage(t require.TestingT, r *Result) {
 
 const goodMarkdown = "# A Good Paper\n\nJane Doe\n\n## Introduction\n\nSome body text.\n"
 
-// hostileEngine starts a real PDFium engine for the test, with small
-// limits: two instances, a 32 MiB memory cap, an 8 s step timeout.
-func hostileEngine(t *testing.T) *pdf.Engine {
+// hostileEngine starts a real PDFium engine of the given kind for the
+// test, with small limits: two instances, a 32 MiB memory cap, an 8 s step
+// timeout.
+func hostileEngine(t *testing.T, kind string) PDFEngine {
 	t.Helper()
-	eng, err := pdf.New(context.Background(), pdf.Options{
+	eng, err := NewPDFEngine(kind, pdf.Options{
 		Workers:        2,
 		MaxMemoryBytes: hostileWasmMemory,
 		PageTimeout:    8 * time.Second,

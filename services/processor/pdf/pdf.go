@@ -101,6 +101,10 @@ type Options struct {
 	// PDFium loop forever holds its worker (and a core) forever. Use it
 	// only for trusted input.
 	NoInterrupt bool
+	// OnStep, when set, is called after every step (opening the document,
+	// each page) that finished in time. The process sandbox uses it as a
+	// heartbeat: its parent kills a child that stops making progress.
+	OnStep func()
 }
 
 func (o Options) withDefaults() Options {
@@ -304,7 +308,7 @@ func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts [
 		}
 		return nil, h, fmt.Errorf("pdf: getting PDFium instance: %w", err)
 	}
-	s := &session{inst: inst, interrupt: !e.opts.NoInterrupt}
+	s := &session{inst: inst, interrupt: !e.opts.NoInterrupt, onStep: e.opts.OnStep}
 	stop := context.AfterFunc(ctx, func() { s.kill(ctxError(ctx.Err())) })
 
 	defer func() {
@@ -813,6 +817,7 @@ func ctxError(err error) error {
 type session struct {
 	inst      pdfium.Pdfium
 	interrupt bool // the runtime can interrupt a running call
+	onStep    func()
 
 	mu       sync.Mutex
 	released bool
@@ -838,6 +843,9 @@ func (s *session) step(timeout time.Duration, what string, fn func() error) erro
 			return fmt.Errorf("%w: %s: %s", ErrAborted, what, trap)
 		}
 		return fmt.Errorf("pdf: %s: %w", what, err)
+	}
+	if s.onStep != nil {
+		s.onStep()
 	}
 	return nil
 }

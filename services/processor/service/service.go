@@ -21,6 +21,7 @@ import (
 	"github.com/docbatch/docbatch/services/processor"
 	"github.com/docbatch/docbatch/services/processor/headroom"
 	"github.com/docbatch/docbatch/services/processor/pdf"
+	"github.com/docbatch/docbatch/services/processor/pdfsandbox"
 	"github.com/docbatch/docbatch/services/processor/worker"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -44,6 +45,9 @@ type Config struct {
 	MaxDocumentBytes int64
 	DocumentTimeout  time.Duration
 	PDFWorkers       int
+	// PDFEngine is processor.PDFEngineSandbox (default) or
+	// processor.PDFEngineInProcess.
+	PDFEngine string
 	// Replicas of the results stream and text object store the processor
 	// ensures: 1 on one machine, 3 on a cluster. It must match the other
 	// services', or each start would rescale the shared stream.
@@ -60,7 +64,17 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(byteSize{i: &c.InlineTextLimit}, "inline-text-limit", "texts larger than this go to the object store, bytes or with a suffix")
 	fs.Var(byteSize{i64: &c.MaxDocumentBytes}, "max-document-bytes", "documents larger than this are refused before reading, bytes or with a suffix")
 	fs.DurationVar(&c.DocumentTimeout, "document-timeout", c.DocumentTimeout, "deadline of one document")
-	fs.IntVar(&c.PDFWorkers, "pdf-workers", c.PDFWorkers, "PDFium instances (each costs a few hundred MB once the first PDF arrives)")
+	fs.IntVar(&c.PDFWorkers, "pdf-workers", c.PDFWorkers, "PDFs extracted at once: PDFium sandbox processes (or in-process instances), started when the first PDF arrives")
+	if c.PDFEngine == "" {
+		c.PDFEngine = processor.PDFEngineSandbox
+	}
+	fs.Func("pdf-engine", "where PDFium runs: sandbox (child processes, killed on a timeout, full speed; default) or inprocess (interruptible in-process WebAssembly, ~3x slower; for platforms that forbid child processes)", func(v string) error {
+		if v != processor.PDFEngineSandbox && v != processor.PDFEngineInProcess {
+			return fmt.Errorf("want %s or %s", processor.PDFEngineSandbox, processor.PDFEngineInProcess)
+		}
+		c.PDFEngine = v
+		return nil
+	})
 	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of the results stream and text object store (1 on one machine, 3 on a cluster)")
 }
 
@@ -103,7 +117,7 @@ type Deps struct {
 type Service struct {
 	cfg    Config
 	log    *slog.Logger
-	engine *pdf.LazyEngine
+	engine processor.PDFEngine
 	ex     *processor.Extractor
 	w      *worker.Worker
 }
@@ -133,7 +147,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if _, err := natsbus.EnsureResults(ctx, js, natsbus.StreamOptions{Replicas: cfg.Replicas}); err != nil {
 		return nil, err
 	}
-	engine := pdf.Lazy(pdf.Options{Workers: cfg.PDFWorkers})
+	engine, err := processor.NewPDFEngine(cfg.PDFEngine, pdf.Options{Workers: cfg.PDFWorkers})
+	if err != nil {
+		return nil, err
+	}
 	ex, err := processor.NewExtractor(processor.ExtractorOptions{
 		Roots:            cfg.Roots,
 		MaxDocumentBytes: cfg.MaxDocumentBytes,
@@ -185,6 +202,15 @@ func SetMemoryLimit(budget uint64) int64 {
 		debug.SetMemoryLimit(int64(budget))
 	}
 	return debug.SetMemoryLimit(-1)
+}
+
+// SandboxStats are the PDF sandbox's counters; ok is false when PDFium
+// runs in-process (--pdf-engine inprocess).
+func (s *Service) SandboxStats() (st pdfsandbox.Stats, ok bool) {
+	if sb, isSandbox := s.engine.(*pdfsandbox.Sandbox); isSandbox {
+		return sb.Stats(), true
+	}
+	return st, false
 }
 
 // HealthNames are the health service names this processor answers for.

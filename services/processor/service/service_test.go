@@ -59,14 +59,15 @@ func TestRegisterFlags(t *testing.T) {
 	require.NoError(t, fs.Parse([]string{
 		"--id", "p7", "--slots", "3", "--memory-budget", "512MiB", "--roots", "/data/a, /data/b",
 		"--inline-text-limit", "64KiB", "--max-document-bytes", "1GiB", "--document-timeout", "30s", "--pdf-workers", "2",
-		"--replicas", "3",
+		"--replicas", "3", "--pdf-engine", "inprocess",
 	}))
 	require.Equal(t, Config{
 		ID: "p7", Slots: 3, MemoryBudget: 512 << 20, Roots: []string{"/data/a", "/data/b"},
 		InlineTextLimit: 64 << 10, MaxDocumentBytes: 1 << 30, DocumentTimeout: 30 * time.Second, PDFWorkers: 2,
-		Replicas: 3,
+		PDFEngine: "inprocess", Replicas: 3,
 	}, c)
 	require.Error(t, fs.Parse([]string{"--memory-budget", "much"}))
+	require.ErrorContains(t, fs.Parse([]string{"--pdf-engine", "mupdf"}), "want sandbox or inprocess")
 }
 
 func TestNewAndRun(t *testing.T) {

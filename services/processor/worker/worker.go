@@ -444,11 +444,9 @@ func (s *session) process(ctx context.Context, a *schedulerv1.Assignment, j *job
 			Epoch:        a.GetEpoch(),
 			ResultSeq:    seq,
 			DurationMs:   time.Since(start).Milliseconds(),
-			// No peak memory: the processor cannot measure one document's
-			// (the Go heap and the PDFium instances are shared), and the
-			// scheduler learns reservations from what is reported, so a
-			// planning figure sent here would teach it a guess. 0 means
-			// unknown.
+			// Measured peaks only (the PDF sandbox's); 0 means unknown, and
+			// the scheduler learns nothing from it rather than a guess.
+			PeakMemoryBytes: res.PeakMemory,
 		}}}
 		log.InfoContext(ctx, "document done", "seq", seq, "format", res.Doc.Format, "ms", time.Since(start).Milliseconds())
 	} else {

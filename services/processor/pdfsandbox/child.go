@@ -1,0 +1,133 @@
+package pdfsandbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/docbatch/docbatch/services/processor/pdf"
+)
+
+// childEnv marks a process as a sandbox child and carries its
+// configuration (JSON of childConfig). The parent sets it for the child
+// only.
+const childEnv = "DOCBATCH_PDF_SANDBOX_CHILD"
+
+// The child is the executable that imports this package, started again
+// with childEnv set. Taking over in init means every binary that can start
+// a sandbox (the processor, docbatch, test binaries) can also be one,
+// without each main having to remember a hook; the child never reaches
+// main, so it runs nothing else of the program.
+func init() {
+	if cfg, ok := os.LookupEnv(childEnv); ok {
+		os.Exit(runChild(cfg))
+	}
+}
+
+// childConfig is what the parent passes down.
+type childConfig struct {
+	MaxPages            int
+	MaxMemoryBytes      int64
+	CompilationCacheDir string
+}
+
+// runChild serves requests until the parent closes the request pipe, and
+// returns the process's exit code.
+func runChild(cfgJSON string) int {
+	var cfg childConfig
+	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "pdf sandbox child: bad %s: %v\n", childEnv, err)
+		return 2
+	}
+	in, out := os.NewFile(3, "requests"), os.NewFile(4, "replies")
+	if _, err := in.Stat(); err != nil {
+		fmt.Fprintf(os.Stderr, "pdf sandbox child: fd 3 is not open (%v); %s is set only by the parent\n", err, childEnv)
+		return 2
+	}
+	if _, err := out.Stat(); err != nil {
+		fmt.Fprintf(os.Stderr, "pdf sandbox child: fds 3 and 4 are not open; %s is set only by the parent\n", childEnv)
+		return 2
+	}
+	bw := bufio.NewWriter(out)
+	enc := gob.NewEncoder(bw)
+	send := func(r *reply) error {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+
+	var sendErr error
+	eng, err := pdf.New(context.Background(), pdf.Options{
+		Workers:             1,
+		MaxPages:            cfg.MaxPages,
+		MaxMemoryBytes:      cfg.MaxMemoryBytes,
+		CompilationCacheDir: cfg.CompilationCacheDir,
+		// The parent enforces time from outside, by killing the process,
+		// which needs no help from the code running: PDFium can run at
+		// full speed, without wazero's termination checks.
+		NoInterrupt: true,
+		PageTimeout: -1,
+		OnStep: func() {
+			if sendErr == nil {
+				sendErr = send(&reply{Progress: true})
+			}
+		},
+	})
+	if err != nil {
+		_ = send(&reply{Ready: true, Err: toWire(err)})
+		return 1
+	}
+	defer eng.Close()
+	ready := &reply{Ready: true}
+	ready.HighWater, _ = peakRSS()
+	// Compiling (or loading) PDFium leaves hundreds of MB of garbage; hand
+	// it back so the first document's peak is measured from a baseline
+	// without it, as every later one is.
+	debug.FreeOSMemory()
+	if err := send(ready); err != nil {
+		return 1
+	}
+
+	dec := gob.NewDecoder(bufio.NewReader(in))
+	for {
+		var req request
+		if err := dec.Decode(&req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0 // the parent is done with us
+			}
+			fmt.Fprintf(os.Stderr, "pdf sandbox child: reading request: %v\n", err)
+			return 1
+		}
+		base, measurable := resetPeakRSS()
+		r := &reply{}
+		if req.WithHeader {
+			r.Pages, r.Header, err = eng.PageTextsHeader(context.Background(), req.Data)
+		} else {
+			r.Pages, err = eng.PageTexts(context.Background(), req.Data)
+		}
+		r.Err = toWire(err)
+		if peak, ok := peakRSS(); ok {
+			r.HighWater = peak
+			if measurable && peak > base {
+				r.PeakBytes = peak - base
+			}
+		}
+		if sendErr != nil {
+			return 1
+		}
+		if err := send(r); err != nil {
+			return 1
+		}
+		// Hand the document's memory back to the OS now, so the next
+		// document's peak is measured from a baseline it does not share
+		// with this one.
+		debug.FreeOSMemory()
+	}
+}

@@ -1,0 +1,59 @@
+package pdfsandbox
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// sysProcAttr makes the kernel kill a child when the processor dies, even
+// by kill -9: a child stuck in a hostile PDF would otherwise outlive it and
+// keep a core busy.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
+// resetPeakRSS resets this process's peak resident set size (VmHWM) to its
+// current size, which it returns. Writing "5" to clear_refs does that
+// (Linux ≥ 4.0); ok is false where it cannot.
+func resetPeakRSS() (current uint64, ok bool) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		return 0, false
+	}
+	return statusField("VmRSS:")
+}
+
+// peakRSS is VmHWM: the most this process has had resident since the
+// last reset.
+func peakRSS() (uint64, bool) { return statusField("VmHWM:") }
+
+// statusField reads a "kB" field of /proc/self/status, in bytes.
+func statusField(name string) (uint64, bool) {
+	return procStatusField("/proc/self/status", name)
+}
+
+func procStatusField(path, name string) (uint64, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte(name)) {
+			continue
+		}
+		f := bytes.Fields(line[len(name):])
+		if len(f) == 0 {
+			return 0, false
+		}
+		kb, err := strconv.ParseUint(string(f[0]), 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		return kb << 10, true
+	}
+	return 0, false
+}

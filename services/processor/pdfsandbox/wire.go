@@ -1,0 +1,86 @@
+package pdfsandbox
+
+import (
+	"errors"
+
+	"github.com/docbatch/docbatch/services/processor/pdf"
+)
+
+// The parent and a child speak encoding/gob over two pipes: requests on the
+// child's fd 3, replies on its fd 4. Stdout and stderr stay out of the
+// protocol, so nothing PDFium or the Go runtime prints can corrupt it.
+
+// request asks the child to extract one document.
+type request struct {
+	Data       []byte
+	WithHeader bool
+}
+
+// reply is one message from the child: exactly one of Ready (sent once,
+// after the engine started), Progress (after every step of a document) or a
+// final result.
+type reply struct {
+	Ready    bool
+	Progress bool
+
+	Pages  []string
+	Header pdf.Header
+	Err    *wireError
+	// PeakBytes is how far the child's resident memory rose above where it
+	// stood before the document (0 when the platform cannot tell).
+	PeakBytes uint64
+	// HighWater is the child's peak resident size (VmHWM) during the
+	// document, or, with Ready, during its start. The child resets VmHWM
+	// before each document to measure PeakBytes, so its lifetime peak is
+	// only known as the largest of these.
+	HighWater uint64
+}
+
+// wireError carries an error across the pipe with the sentinel it wraps,
+// so errors.Is works in the parent as it would in-process.
+type wireError struct {
+	Sentinel int // index into sentinels, -1 for none
+	Msg      string
+}
+
+// sentinels are the pdf package's errors a child can report. Their order is
+// the protocol: append only.
+var sentinels = []error{
+	pdf.ErrEncrypted, pdf.ErrMalformed, pdf.ErrTooManyPages, pdf.ErrTimeout,
+	pdf.ErrAborted, pdf.ErrBomb, pdf.ErrClosed,
+}
+
+func toWire(err error) *wireError {
+	if err == nil {
+		return nil
+	}
+	w := &wireError{Sentinel: -1, Msg: err.Error()}
+	for i, s := range sentinels {
+		if errors.Is(err, s) {
+			w.Sentinel = i
+			break
+		}
+	}
+	return w
+}
+
+func (w *wireError) err() error {
+	if w == nil {
+		return nil
+	}
+	var s error
+	if w.Sentinel >= 0 && w.Sentinel < len(sentinels) {
+		s = sentinels[w.Sentinel]
+	}
+	return &childError{msg: w.Msg, sentinel: s}
+}
+
+// childError is an error the child returned: its text as the child wrote
+// it, wrapping the same sentinel.
+type childError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *childError) Error() string { return e.msg }
+func (e *childError) Unwrap() error { return e.sentinel }
