@@ -109,7 +109,7 @@ func TestRunGeneratedCorpus(t *testing.T) {
 		// PDF titles come from layout heuristics over page text: most, not all.
 		require.GreaterOrEqual(t, float64(pdfRight)/float64(pdfs), 0.8, "PDF titles right: %d of %d", pdfRight, pdfs)
 	}
-	for _, f := range []string{report.SummaryFile, report.ReportFile, report.BatchFile, report.ClustersFile, report.GraphMLFile, report.GEXFFile, report.NodesFile, report.EdgesFile, report.CSLJSONFile, report.BibTeXFile, report.DomainsFile} {
+	for _, f := range []string{report.SummaryFile, report.ReportFile, report.BatchFile, report.CostModelFile, report.ClustersFile, report.GraphMLFile, report.GEXFFile, report.NodesFile, report.EdgesFile, report.CSLJSONFile, report.BibTeXFile, report.DomainsFile} {
 		fi, err := os.Stat(filepath.Join(out, f))
 		require.NoError(t, err)
 		require.NotZero(t, fi.Size(), f)
@@ -118,6 +118,7 @@ func TestRunGeneratedCorpus(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(summary), "SUCCEEDED")
 	checkReportJSON(t, out, docs)
+	checkCostModel(t, out, pdfs)
 
 	// Running the same folder again resumes the finished batch: nothing is
 	// processed twice, the report is the same, and so is the time it took.
@@ -206,4 +207,28 @@ func checkReportJSON(t *testing.T, out string, docs map[string]report.DocumentLi
 	}
 	require.Equal(t, int64(bytes.Count(lines, []byte("\n"))), clusters, "entity clusters of every type = clusters.jsonl")
 	require.True(t, types["person"] && types["work"], "entity types: %v", types)
+}
+
+// checkCostModel: the scheduler learned run times for every kind it ran,
+// and peak memory exactly where a processor measured it, which only the PDF
+// sandbox does, once per PDF.
+func checkCostModel(t *testing.T, out string, pdfs int) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, report.CostModelFile))
+	require.NoError(t, err)
+	var cm schedulerv1.GetCostModelResponse
+	require.NoError(t, protojson.Unmarshal(data, &cm))
+	require.NotEmpty(t, cm.GetFactors())
+	var pdfMemory int64
+	for _, f := range cm.GetFactors() {
+		require.Positive(t, f.GetTimeObservations(), "%s %s", f.GetKind(), f.GetBand())
+		require.Positive(t, f.GetTimeRatio(), "%s %s", f.GetKind(), f.GetBand())
+		if f.GetKind() != "pdf" {
+			require.Zero(t, f.GetMemoryObservations(), "%s %s: nothing measures memory outside the PDF sandbox", f.GetKind(), f.GetBand())
+			continue
+		}
+		pdfMemory += f.GetMemoryObservations()
+		require.Positive(t, f.GetMemoryP95Ratio(), "%s %s", f.GetKind(), f.GetBand())
+	}
+	require.EqualValues(t, pdfs, pdfMemory, "one measured peak per PDF")
 }

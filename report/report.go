@@ -1,6 +1,7 @@
 // Package report writes a batch's report folder: a human summary
 // (summary.md) and machine-readable results (report.json, the aggregated
 // batch report of CitationService.GetBatchReport; batch.json,
+// cost_model.json (what the scheduler has learned about run time and memory),
 // documents.jsonl, clusters.jsonl, the citation network as GraphML and CSV,
 // domains.json).
 // It reads only through the public APIs (gRPC, and the JetStream results
@@ -48,6 +49,7 @@ const (
 	BibTeXFile    = "references.bib"
 	DomainsFile   = "domains.json"
 	ReportFile    = "report.json"
+	CostModelFile = "cost_model.json"
 )
 
 // ReportTop is the length of report.json's top lists.
@@ -111,6 +113,13 @@ func (w Writer) Write(ctx context.Context, batchID, dir string) (*Summary, error
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(dir, BatchFile), batch); err != nil {
+		return nil, err
+	}
+	// The cost model is the scheduler's, not the batch's, but it is what
+	// the batch taught it: worth keeping beside the batch's results.
+	if cm, err := sched.GetCostModel(ctx, &schedulerv1.GetCostModelRequest{}); err != nil {
+		return nil, fmt.Errorf("reading the scheduler's cost model: %w", err)
+	} else if err := writeJSON(filepath.Join(dir, CostModelFile), cm); err != nil {
 		return nil, err
 	}
 	w.waitConsumers(ctx, batchID, expected, maxSeq)
@@ -443,7 +452,7 @@ func writeSummary(path string, s *Summary, docs []*schedulerv1.DocumentStatus) e
 	if s.ReportErr != "" {
 		fmt.Fprintf(&b, "No %s: %s\n\n", ReportFile, s.ReportErr)
 	}
-	fmt.Fprintf(&b, "Files: %s (aggregates), %s (per document), %s, %s, %s, %s, %s, %s, %s, %s, %s.\n", ReportFile, DocumentsFile, BatchFile, ClustersFile, GraphMLFile, GEXFFile, NodesFile, EdgesFile, CSLJSONFile, BibTeXFile, DomainsFile)
+	fmt.Fprintf(&b, "Files: %s (aggregates), %s (per document), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s.\n", ReportFile, DocumentsFile, BatchFile, CostModelFile, ClustersFile, GraphMLFile, GEXFFile, NodesFile, EdgesFile, CSLJSONFile, BibTeXFile, DomainsFile)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 

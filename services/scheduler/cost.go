@@ -206,3 +206,26 @@ func (m *costModel) restore(s map[string]Factor) {
 		}
 	}
 }
+
+// LearnedFactor is one kind and band's Factor, named.
+type LearnedFactor struct {
+	Kind, Band string
+	Factor
+}
+
+// CostFactors returns what the scheduler has learned, ordered by kind and
+// then by band from small to large; kinds and bands nothing was learned
+// for are left out.
+func (s *Scheduler) CostFactors() []LearnedFactor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []LearnedFactor
+	for k := range kinds {
+		for b := range bands {
+			if f := s.model.f[k][b]; f.N > 0 || f.MemoryN > 0 {
+				out = append(out, LearnedFactor{Kind: kindNames[k], Band: bandNames[b], Factor: f})
+			}
+		}
+	}
+	return out
+}

@@ -152,6 +152,19 @@ func (s *SchedulerServer) CancelBatch(ctx context.Context, req *schedulerv1.Canc
 	return &schedulerv1.CancelBatchResponse{Batch: batchToPB(info)}, nil
 }
 
+// GetCostModel answers the learned cost factors.
+func (s *SchedulerServer) GetCostModel(context.Context, *schedulerv1.GetCostModelRequest) (*schedulerv1.GetCostModelResponse, error) {
+	resp := &schedulerv1.GetCostModelResponse{}
+	for _, f := range s.Core.CostFactors() {
+		resp.Factors = append(resp.Factors, &schedulerv1.CostFactor{
+			Kind: f.Kind, Band: f.Band,
+			TimeRatio: f.Ratio, TimeObservations: f.N,
+			MemoryP95Ratio: f.MemoryP95, MemoryObservations: f.MemoryN,
+		})
+	}
+	return resp, nil
+}
+
 // ListBatches pages through batches, newest first.
 func (s *SchedulerServer) ListBatches(_ context.Context, req *schedulerv1.ListBatchesRequest) (*schedulerv1.ListBatchesResponse, error) {
 	size, err := pageSize(req.GetPageSize(), 100, 1000)

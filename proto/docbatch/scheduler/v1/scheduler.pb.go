@@ -1355,6 +1355,181 @@ func (x *ListBatchesResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GetCostModelRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCostModelRequest) Reset() {
+	*x = GetCostModelRequest{}
+	mi := &file_docbatch_scheduler_v1_scheduler_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCostModelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCostModelRequest) ProtoMessage() {}
+
+func (x *GetCostModelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_scheduler_v1_scheduler_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCostModelRequest.ProtoReflect.Descriptor instead.
+func (*GetCostModelRequest) Descriptor() ([]byte, []int) {
+	return file_docbatch_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{17}
+}
+
+type GetCostModelResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per kind and band something was learned for, ordered by kind
+	// then band.
+	Factors       []*CostFactor `protobuf:"bytes,1,rep,name=factors,proto3" json:"factors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCostModelResponse) Reset() {
+	*x = GetCostModelResponse{}
+	mi := &file_docbatch_scheduler_v1_scheduler_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCostModelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCostModelResponse) ProtoMessage() {}
+
+func (x *GetCostModelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_scheduler_v1_scheduler_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCostModelResponse.ProtoReflect.Descriptor instead.
+func (*GetCostModelResponse) Descriptor() ([]byte, []int) {
+	return file_docbatch_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetCostModelResponse) GetFactors() []*CostFactor {
+	if x != nil {
+		return x.Factors
+	}
+	return nil
+}
+
+// CostFactor is what was learned for one format kind and size band, as
+// factors over the built-in prior (the seed's size classes).
+type CostFactor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind is pdf, markup (XML, HTML) or text; band one of <100KB, <1MB,
+	// <10MB, >=10MB.
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Band string `protobuf:"bytes,2,opt,name=band,proto3" json:"band,omitempty"`
+	// time_ratio is the exponentially weighted mean of observed run time over
+	// the prior's; time_observations how many completions it rests on.
+	TimeRatio        float64 `protobuf:"fixed64,3,opt,name=time_ratio,json=timeRatio,proto3" json:"time_ratio,omitempty"`
+	TimeObservations int64   `protobuf:"varint,4,opt,name=time_observations,json=timeObservations,proto3" json:"time_observations,omitempty"`
+	// memory_p95_ratio estimates the 95th percentile of measured peak memory
+	// over the prior reservation; 0 until a processor measured a peak (the
+	// PDF sandbox does; formats parsed in-process report none).
+	MemoryP95Ratio     float64 `protobuf:"fixed64,5,opt,name=memory_p95_ratio,json=memoryP95Ratio,proto3" json:"memory_p95_ratio,omitempty"`
+	MemoryObservations int64   `protobuf:"varint,6,opt,name=memory_observations,json=memoryObservations,proto3" json:"memory_observations,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *CostFactor) Reset() {
+	*x = CostFactor{}
+	mi := &file_docbatch_scheduler_v1_scheduler_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CostFactor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CostFactor) ProtoMessage() {}
+
+func (x *CostFactor) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_scheduler_v1_scheduler_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CostFactor.ProtoReflect.Descriptor instead.
+func (*CostFactor) Descriptor() ([]byte, []int) {
+	return file_docbatch_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CostFactor) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CostFactor) GetBand() string {
+	if x != nil {
+		return x.Band
+	}
+	return ""
+}
+
+func (x *CostFactor) GetTimeRatio() float64 {
+	if x != nil {
+		return x.TimeRatio
+	}
+	return 0
+}
+
+func (x *CostFactor) GetTimeObservations() int64 {
+	if x != nil {
+		return x.TimeObservations
+	}
+	return 0
+}
+
+func (x *CostFactor) GetMemoryP95Ratio() float64 {
+	if x != nil {
+		return x.MemoryP95Ratio
+	}
+	return 0
+}
+
+func (x *CostFactor) GetMemoryObservations() int64 {
+	if x != nil {
+		return x.MemoryObservations
+	}
+	return 0
+}
+
 var File_docbatch_scheduler_v1_scheduler_proto protoreflect.FileDescriptor
 
 const file_docbatch_scheduler_v1_scheduler_proto_rawDesc = "" +
@@ -1458,7 +1633,19 @@ const file_docbatch_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"u\n" +
 	"\x13ListBatchesResponse\x126\n" +
 	"\abatches\x18\x01 \x03(\v2\x1c.docbatch.scheduler.v1.BatchR\abatches\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*u\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x15\n" +
+	"\x13GetCostModelRequest\"S\n" +
+	"\x14GetCostModelResponse\x12;\n" +
+	"\afactors\x18\x01 \x03(\v2!.docbatch.scheduler.v1.CostFactorR\afactors\"\xdb\x01\n" +
+	"\n" +
+	"CostFactor\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04band\x18\x02 \x01(\tR\x04band\x12\x1d\n" +
+	"\n" +
+	"time_ratio\x18\x03 \x01(\x01R\ttimeRatio\x12+\n" +
+	"\x11time_observations\x18\x04 \x01(\x03R\x10timeObservations\x12(\n" +
+	"\x10memory_p95_ratio\x18\x05 \x01(\x01R\x0ememoryP95Ratio\x12/\n" +
+	"\x13memory_observations\x18\x06 \x01(\x03R\x12memoryObservations*u\n" +
 	"\bPriority\x12\x18\n" +
 	"\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fPRIORITY_LOW\x10\x01\x12\x13\n" +
@@ -1479,14 +1666,15 @@ const file_docbatch_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x13DOCUMENT_STATE_DONE\x10\x03\x12\x19\n" +
 	"\x15DOCUMENT_STATE_FAILED\x10\x04\x12\x1a\n" +
 	"\x16DOCUMENT_STATE_SKIPPED\x10\x05\x12\x1c\n" +
-	"\x18DOCUMENT_STATE_CANCELLED\x10\x062\x88\x04\n" +
+	"\x18DOCUMENT_STATE_CANCELLED\x10\x062\xf1\x04\n" +
 	"\x10SchedulerService\x12f\n" +
 	"\vSubmitBatch\x12).docbatch.scheduler.v1.SubmitBatchRequest\x1a*.docbatch.scheduler.v1.SubmitBatchResponse(\x01\x12[\n" +
 	"\bGetBatch\x12&.docbatch.scheduler.v1.GetBatchRequest\x1a'.docbatch.scheduler.v1.GetBatchResponse\x12c\n" +
 	"\n" +
 	"WatchBatch\x12(.docbatch.scheduler.v1.WatchBatchRequest\x1a).docbatch.scheduler.v1.WatchBatchResponse0\x01\x12d\n" +
 	"\vCancelBatch\x12).docbatch.scheduler.v1.CancelBatchRequest\x1a*.docbatch.scheduler.v1.CancelBatchResponse\x12d\n" +
-	"\vListBatches\x12).docbatch.scheduler.v1.ListBatchesRequest\x1a*.docbatch.scheduler.v1.ListBatchesResponseB\xe7\x01\n" +
+	"\vListBatches\x12).docbatch.scheduler.v1.ListBatchesRequest\x1a*.docbatch.scheduler.v1.ListBatchesResponse\x12g\n" +
+	"\fGetCostModel\x12*.docbatch.scheduler.v1.GetCostModelRequest\x1a+.docbatch.scheduler.v1.GetCostModelResponseB\xe7\x01\n" +
 	"\x19com.docbatch.scheduler.v1B\x0eSchedulerProtoP\x01ZDgithub.com/docbatch/docbatch/proto/docbatch/scheduler/v1;schedulerv1\xa2\x02\x03DSX\xaa\x02\x15Docbatch.Scheduler.V1\xca\x02\x15Docbatch\\Scheduler\\V1\xe2\x02!Docbatch\\Scheduler\\V1\\GPBMetadata\xea\x02\x17Docbatch::Scheduler::V1b\x06proto3"
 
 var (
@@ -1502,7 +1690,7 @@ func file_docbatch_scheduler_v1_scheduler_proto_rawDescGZIP() []byte {
 }
 
 var file_docbatch_scheduler_v1_scheduler_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_docbatch_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_docbatch_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_docbatch_scheduler_v1_scheduler_proto_goTypes = []any{
 	(Priority)(0),                 // 0: docbatch.scheduler.v1.Priority
 	(BatchState)(0),               // 1: docbatch.scheduler.v1.BatchState
@@ -1524,12 +1712,15 @@ var file_docbatch_scheduler_v1_scheduler_proto_goTypes = []any{
 	(*CancelBatchResponse)(nil),   // 17: docbatch.scheduler.v1.CancelBatchResponse
 	(*ListBatchesRequest)(nil),    // 18: docbatch.scheduler.v1.ListBatchesRequest
 	(*ListBatchesResponse)(nil),   // 19: docbatch.scheduler.v1.ListBatchesResponse
-	nil,                           // 20: docbatch.scheduler.v1.BatchHeader.LabelsEntry
-	nil,                           // 21: docbatch.scheduler.v1.Batch.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*GetCostModelRequest)(nil),   // 20: docbatch.scheduler.v1.GetCostModelRequest
+	(*GetCostModelResponse)(nil),  // 21: docbatch.scheduler.v1.GetCostModelResponse
+	(*CostFactor)(nil),            // 22: docbatch.scheduler.v1.CostFactor
+	nil,                           // 23: docbatch.scheduler.v1.BatchHeader.LabelsEntry
+	nil,                           // 24: docbatch.scheduler.v1.Batch.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_docbatch_scheduler_v1_scheduler_proto_depIdxs = []int32{
-	20, // 0: docbatch.scheduler.v1.BatchHeader.labels:type_name -> docbatch.scheduler.v1.BatchHeader.LabelsEntry
+	23, // 0: docbatch.scheduler.v1.BatchHeader.labels:type_name -> docbatch.scheduler.v1.BatchHeader.LabelsEntry
 	0,  // 1: docbatch.scheduler.v1.DocumentSpec.priority:type_name -> docbatch.scheduler.v1.Priority
 	4,  // 2: docbatch.scheduler.v1.DocumentChunk.documents:type_name -> docbatch.scheduler.v1.DocumentSpec
 	3,  // 3: docbatch.scheduler.v1.SubmitBatchRequest.header:type_name -> docbatch.scheduler.v1.BatchHeader
@@ -1537,9 +1728,9 @@ var file_docbatch_scheduler_v1_scheduler_proto_depIdxs = []int32{
 	9,  // 5: docbatch.scheduler.v1.SubmitBatchResponse.batch:type_name -> docbatch.scheduler.v1.Batch
 	1,  // 6: docbatch.scheduler.v1.Batch.state:type_name -> docbatch.scheduler.v1.BatchState
 	8,  // 7: docbatch.scheduler.v1.Batch.counts:type_name -> docbatch.scheduler.v1.BatchCounts
-	22, // 8: docbatch.scheduler.v1.Batch.created_at:type_name -> google.protobuf.Timestamp
-	22, // 9: docbatch.scheduler.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
-	21, // 10: docbatch.scheduler.v1.Batch.labels:type_name -> docbatch.scheduler.v1.Batch.LabelsEntry
+	25, // 8: docbatch.scheduler.v1.Batch.created_at:type_name -> google.protobuf.Timestamp
+	25, // 9: docbatch.scheduler.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
+	24, // 10: docbatch.scheduler.v1.Batch.labels:type_name -> docbatch.scheduler.v1.Batch.LabelsEntry
 	2,  // 11: docbatch.scheduler.v1.DocumentStatus.state:type_name -> docbatch.scheduler.v1.DocumentState
 	0,  // 12: docbatch.scheduler.v1.DocumentStatus.priority:type_name -> docbatch.scheduler.v1.Priority
 	2,  // 13: docbatch.scheduler.v1.GetBatchRequest.state_filter:type_name -> docbatch.scheduler.v1.DocumentState
@@ -1550,21 +1741,24 @@ var file_docbatch_scheduler_v1_scheduler_proto_depIdxs = []int32{
 	14, // 18: docbatch.scheduler.v1.WatchBatchResponse.transitions:type_name -> docbatch.scheduler.v1.DocumentTransition
 	9,  // 19: docbatch.scheduler.v1.CancelBatchResponse.batch:type_name -> docbatch.scheduler.v1.Batch
 	9,  // 20: docbatch.scheduler.v1.ListBatchesResponse.batches:type_name -> docbatch.scheduler.v1.Batch
-	6,  // 21: docbatch.scheduler.v1.SchedulerService.SubmitBatch:input_type -> docbatch.scheduler.v1.SubmitBatchRequest
-	11, // 22: docbatch.scheduler.v1.SchedulerService.GetBatch:input_type -> docbatch.scheduler.v1.GetBatchRequest
-	13, // 23: docbatch.scheduler.v1.SchedulerService.WatchBatch:input_type -> docbatch.scheduler.v1.WatchBatchRequest
-	16, // 24: docbatch.scheduler.v1.SchedulerService.CancelBatch:input_type -> docbatch.scheduler.v1.CancelBatchRequest
-	18, // 25: docbatch.scheduler.v1.SchedulerService.ListBatches:input_type -> docbatch.scheduler.v1.ListBatchesRequest
-	7,  // 26: docbatch.scheduler.v1.SchedulerService.SubmitBatch:output_type -> docbatch.scheduler.v1.SubmitBatchResponse
-	12, // 27: docbatch.scheduler.v1.SchedulerService.GetBatch:output_type -> docbatch.scheduler.v1.GetBatchResponse
-	15, // 28: docbatch.scheduler.v1.SchedulerService.WatchBatch:output_type -> docbatch.scheduler.v1.WatchBatchResponse
-	17, // 29: docbatch.scheduler.v1.SchedulerService.CancelBatch:output_type -> docbatch.scheduler.v1.CancelBatchResponse
-	19, // 30: docbatch.scheduler.v1.SchedulerService.ListBatches:output_type -> docbatch.scheduler.v1.ListBatchesResponse
-	26, // [26:31] is the sub-list for method output_type
-	21, // [21:26] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	22, // 21: docbatch.scheduler.v1.GetCostModelResponse.factors:type_name -> docbatch.scheduler.v1.CostFactor
+	6,  // 22: docbatch.scheduler.v1.SchedulerService.SubmitBatch:input_type -> docbatch.scheduler.v1.SubmitBatchRequest
+	11, // 23: docbatch.scheduler.v1.SchedulerService.GetBatch:input_type -> docbatch.scheduler.v1.GetBatchRequest
+	13, // 24: docbatch.scheduler.v1.SchedulerService.WatchBatch:input_type -> docbatch.scheduler.v1.WatchBatchRequest
+	16, // 25: docbatch.scheduler.v1.SchedulerService.CancelBatch:input_type -> docbatch.scheduler.v1.CancelBatchRequest
+	18, // 26: docbatch.scheduler.v1.SchedulerService.ListBatches:input_type -> docbatch.scheduler.v1.ListBatchesRequest
+	20, // 27: docbatch.scheduler.v1.SchedulerService.GetCostModel:input_type -> docbatch.scheduler.v1.GetCostModelRequest
+	7,  // 28: docbatch.scheduler.v1.SchedulerService.SubmitBatch:output_type -> docbatch.scheduler.v1.SubmitBatchResponse
+	12, // 29: docbatch.scheduler.v1.SchedulerService.GetBatch:output_type -> docbatch.scheduler.v1.GetBatchResponse
+	15, // 30: docbatch.scheduler.v1.SchedulerService.WatchBatch:output_type -> docbatch.scheduler.v1.WatchBatchResponse
+	17, // 31: docbatch.scheduler.v1.SchedulerService.CancelBatch:output_type -> docbatch.scheduler.v1.CancelBatchResponse
+	19, // 32: docbatch.scheduler.v1.SchedulerService.ListBatches:output_type -> docbatch.scheduler.v1.ListBatchesResponse
+	21, // 33: docbatch.scheduler.v1.SchedulerService.GetCostModel:output_type -> docbatch.scheduler.v1.GetCostModelResponse
+	28, // [28:34] is the sub-list for method output_type
+	22, // [22:28] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_docbatch_scheduler_v1_scheduler_proto_init() }
@@ -1582,7 +1776,7 @@ func file_docbatch_scheduler_v1_scheduler_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_docbatch_scheduler_v1_scheduler_proto_rawDesc), len(file_docbatch_scheduler_v1_scheduler_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

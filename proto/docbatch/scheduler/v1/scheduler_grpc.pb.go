@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SchedulerService_SubmitBatch_FullMethodName = "/docbatch.scheduler.v1.SchedulerService/SubmitBatch"
-	SchedulerService_GetBatch_FullMethodName    = "/docbatch.scheduler.v1.SchedulerService/GetBatch"
-	SchedulerService_WatchBatch_FullMethodName  = "/docbatch.scheduler.v1.SchedulerService/WatchBatch"
-	SchedulerService_CancelBatch_FullMethodName = "/docbatch.scheduler.v1.SchedulerService/CancelBatch"
-	SchedulerService_ListBatches_FullMethodName = "/docbatch.scheduler.v1.SchedulerService/ListBatches"
+	SchedulerService_SubmitBatch_FullMethodName  = "/docbatch.scheduler.v1.SchedulerService/SubmitBatch"
+	SchedulerService_GetBatch_FullMethodName     = "/docbatch.scheduler.v1.SchedulerService/GetBatch"
+	SchedulerService_WatchBatch_FullMethodName   = "/docbatch.scheduler.v1.SchedulerService/WatchBatch"
+	SchedulerService_CancelBatch_FullMethodName  = "/docbatch.scheduler.v1.SchedulerService/CancelBatch"
+	SchedulerService_ListBatches_FullMethodName  = "/docbatch.scheduler.v1.SchedulerService/ListBatches"
+	SchedulerService_GetCostModel_FullMethodName = "/docbatch.scheduler.v1.SchedulerService/GetCostModel"
 )
 
 // SchedulerServiceClient is the client API for SchedulerService service.
@@ -48,6 +49,10 @@ type SchedulerServiceClient interface {
 	CancelBatch(ctx context.Context, in *CancelBatchRequest, opts ...grpc.CallOption) (*CancelBatchResponse, error)
 	// ListBatches pages through the known batches, newest first.
 	ListBatches(ctx context.Context, in *ListBatchesRequest, opts ...grpc.CallOption) (*ListBatchesResponse, error)
+	// GetCostModel answers what the scheduler has learned about documents'
+	// run time and peak memory, per format kind and size band, from what
+	// processors reported. Estimates, ranks and memory reservations follow it.
+	GetCostModel(ctx context.Context, in *GetCostModelRequest, opts ...grpc.CallOption) (*GetCostModelResponse, error)
 }
 
 type schedulerServiceClient struct {
@@ -120,6 +125,16 @@ func (c *schedulerServiceClient) ListBatches(ctx context.Context, in *ListBatche
 	return out, nil
 }
 
+func (c *schedulerServiceClient) GetCostModel(ctx context.Context, in *GetCostModelRequest, opts ...grpc.CallOption) (*GetCostModelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCostModelResponse)
+	err := c.cc.Invoke(ctx, SchedulerService_GetCostModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SchedulerServiceServer is the server API for SchedulerService service.
 // All implementations must embed UnimplementedSchedulerServiceServer
 // for forward compatibility.
@@ -142,6 +157,10 @@ type SchedulerServiceServer interface {
 	CancelBatch(context.Context, *CancelBatchRequest) (*CancelBatchResponse, error)
 	// ListBatches pages through the known batches, newest first.
 	ListBatches(context.Context, *ListBatchesRequest) (*ListBatchesResponse, error)
+	// GetCostModel answers what the scheduler has learned about documents'
+	// run time and peak memory, per format kind and size band, from what
+	// processors reported. Estimates, ranks and memory reservations follow it.
+	GetCostModel(context.Context, *GetCostModelRequest) (*GetCostModelResponse, error)
 	mustEmbedUnimplementedSchedulerServiceServer()
 }
 
@@ -166,6 +185,9 @@ func (UnimplementedSchedulerServiceServer) CancelBatch(context.Context, *CancelB
 }
 func (UnimplementedSchedulerServiceServer) ListBatches(context.Context, *ListBatchesRequest) (*ListBatchesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListBatches not implemented")
+}
+func (UnimplementedSchedulerServiceServer) GetCostModel(context.Context, *GetCostModelRequest) (*GetCostModelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCostModel not implemented")
 }
 func (UnimplementedSchedulerServiceServer) mustEmbedUnimplementedSchedulerServiceServer() {}
 func (UnimplementedSchedulerServiceServer) testEmbeddedByValue()                          {}
@@ -260,6 +282,24 @@ func _SchedulerService_ListBatches_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SchedulerService_GetCostModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCostModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).GetCostModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulerService_GetCostModel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).GetCostModel(ctx, req.(*GetCostModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SchedulerService_ServiceDesc is the grpc.ServiceDesc for SchedulerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -278,6 +318,10 @@ var SchedulerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListBatches",
 			Handler:    _SchedulerService_ListBatches_Handler,
+		},
+		{
+			MethodName: "GetCostModel",
+			Handler:    _SchedulerService_GetCostModel_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
