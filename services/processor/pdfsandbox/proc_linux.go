@@ -15,6 +15,17 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
+// selfExecutable is /proc/self/exe: execve resolves it in the forked
+// process, which is still a copy of this one, so the child runs this very
+// binary even if its file has since been replaced.
+func selfExecutable() (string, error) {
+	const self = "/proc/self/exe"
+	if _, err := os.Stat(self); err != nil {
+		return os.Executable()
+	}
+	return self, nil
+}
+
 // resetPeakRSS resets this process's peak resident set size (VmHWM) to its
 // current size, which it returns. Writing "5" to clear_refs does that
 // (Linux ≥ 4.0); ok is false where it cannot.

@@ -2,7 +2,12 @@
 
 package pdfsandbox
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
+
+func selfExecutable() (string, error) { return os.Executable() }
 
 // sysProcAttr: only Linux can tie a child's life to its parent's; elsewhere
 // a child notices the parent is gone when its request pipe closes.

@@ -56,7 +56,9 @@ type Options struct {
 	// StartTimeout bounds starting one child (default DefaultStartTimeout).
 	StartTimeout time.Duration
 	// Executable is the program started as a child; it must import this
-	// package. Default: the running executable.
+	// package. Default: the running executable (on Linux /proc/self/exe,
+	// which still names the same binary after an upgrade replaced or
+	// deleted the file, so parent and child always speak one protocol).
 	Executable string
 }
 
@@ -104,7 +106,7 @@ func New(opts Options) (*Sandbox, error) {
 		opts.StartTimeout = DefaultStartTimeout
 	}
 	if opts.Executable == "" {
-		exe, err := os.Executable()
+		exe, err := selfExecutable()
 		if err != nil {
 			return nil, fmt.Errorf("pdf sandbox: locating own executable: %w", err)
 		}
