@@ -230,8 +230,12 @@ func (x *blockIndex) candidate(a, b int32) bool {
 // to amortise the bookkeeping.
 const scanChunk = 64
 
-// scratch is one worker's buffers for blockIndex.neighbours.
-type scratch struct{ seen, nb []int32 }
+// scratch is one worker's buffers for blockIndex.neighbours, and its
+// scorer.
+type scratch struct {
+	seen, nb []int32
+	sc       *scorer
+}
 
 // forChunks runs f on the chunks of records [lo, hi) on workers
 // goroutines, each with its own scratch; f must only write to what belongs
@@ -247,7 +251,7 @@ func (m *Model) forChunks(f func(chunk int, lo, hi int32, s *scratch)) {
 	var wg sync.WaitGroup
 	for range min(workers, max(chunks, 1)) {
 		wg.Go(func() {
-			s := &scratch{seen: make([]int32, n)}
+			s := &scratch{seen: make([]int32, n), sc: newScorer()}
 			for i := range s.seen {
 				s.seen[i] = -1
 			}
@@ -265,9 +269,10 @@ func (m *Model) forChunks(f func(chunk int, lo, hi int32, s *scratch)) {
 }
 
 // score lists the candidate pairs and computes their probabilities once,
-// in two passes over the block index: the first counts each chunk's pairs,
-// so that the second writes them, scored, straight into one exactly sized
-// slice (sorted by a, then b) with no intermediate copy.
+// in two passes: the first lists each chunk's pairs from the block index
+// (only the b of each, 4 bytes, and how many per a), so that the second
+// writes them, scored, straight into one exactly sized slice (sorted by a,
+// then b) with no intermediate copy of the 16-byte pairs.
 func (m *Model) score() {
 	if m.scored {
 		return
@@ -275,26 +280,35 @@ func (m *Model) score() {
 	m.scored = true
 	m.blockStats = m.index.stats
 	n := len(m.preps)
-	counts := make([]int, (n+scanChunk-1)/scanChunk+1)
+	chunks := (n + scanChunk - 1) / scanChunk
+	counts := make([]int, chunks+1)
+	lists := make([][]int32, chunks) // the b's of a chunk's records, in order
+	deg := make([]int32, n)          // candidates b > a per record a
 	m.forChunks(func(c int, lo, hi int32, s *scratch) {
+		var l []int32
 		for a := lo; a < hi; a++ {
 			s.nb = m.index.neighbours(a, s.seen, s.nb)
-			counts[c+1] += len(s.nb)
+			deg[a] = int32(len(s.nb))
+			l = append(l, s.nb...)
 		}
+		lists[c], counts[c+1] = l, len(l)
 	})
 	for c := 1; c < len(counts); c++ {
 		counts[c] += counts[c-1]
 	}
 	m.pairs = make([]pair, counts[len(counts)-1])
 	m.forChunks(func(c int, lo, hi int32, s *scratch) {
-		k := counts[c]
+		k, l := counts[c], lists[c]
 		for a := lo; a < hi; a++ {
-			s.nb = m.index.neighbours(a, s.seen, s.nb)
-			for _, b := range s.nb {
-				m.pairs[k] = pair{a: a, b: b, prob: m.compare(&m.preps[a], &m.preps[b], nil).pairProb()}
+			pa := &m.preps[a]
+			s.sc.prepare(pa)
+			for _, b := range l[:deg[a]] {
+				m.pairs[k] = pair{a: a, b: b, prob: m.compareWith(s.sc, pa, &m.preps[b], nil).pairProb()}
 				k++
 			}
+			l = l[deg[a]:]
 		}
+		lists[c] = nil
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // Probabilities given to pairs the adjudicator decided.
@@ -63,6 +65,11 @@ func (m *Model) adjudicate(ctx context.Context) error {
 type group struct {
 	size    int
 	version uint32
+	// The documents of the group's records: doc while there is at most
+	// one, docs (which then holds them all) once there are several. Most
+	// groups are one record, and a map per record was the clustering's
+	// largest allocation.
+	doc     string
 	docs    map[string]struct{}
 	orcid   string
 	doi     string
@@ -126,17 +133,19 @@ func (m *Model) cluster() Result {
 		}
 	}
 	groups := make([]*group, n)
+	slab := make([]group, n) // one allocation for all the groups
 	for i := range n {
 		r := uf.find(i)
 		g := groups[r]
 		if g == nil {
-			g = &group{docs: map[string]struct{}{}, minLink: 1}
+			g = &slab[r]
+			g.minLink = 1
 			groups[r] = g
 		}
 		g.size++
 		p := &m.preps[i]
 		if p.doc != "" {
-			g.docs[p.doc] = struct{}{}
+			g.addDoc(p.doc)
 		}
 		if p.orcid != "" {
 			g.orcid = p.orcid
@@ -225,24 +234,57 @@ func (m *Model) cluster() Result {
 	for i := range alias {
 		alias[i] = int32(i)
 	}
-	var dense denseScratch
-	var ce []gEdge // one component's edges at a time
+	// The components share no group, so they are agglomerated concurrently
+	// (each writes only its own nodes' entries of groups and alias); the
+	// largest first, so that one big component does not start last. A
+	// component's merges do not depend on the others or on the order.
+	var todo []int32
 	for c := range n {
-		nodes := nodeList[nodeStart[c]:nodeStart[c+1]]
-		if len(nodes) < 2 {
-			continue
-		}
-		ce = ce[:0]
-		for _, k := range edgeList[edgeStart[c]:edgeStart[c+1]] {
-			ce = append(ce, edgeAt(k))
-		}
-		th := threshold(m.preps[c].kind)
-		if len(nodes) <= denseMax {
-			st.ScoreMerges += hacDense(groups, alias, nodes, ce, th, &dense)
-		} else {
-			st.ScoreMerges += hacSparse(groups, alias, nodes, ce, th)
+		if nodeStart[c+1]-nodeStart[c] >= 2 {
+			todo = append(todo, int32(c))
 		}
 	}
+	size := func(c int32) int32 { return nodeStart[c+1] - nodeStart[c] }
+	slices.SortFunc(todo, func(x, y int32) int { return cmp.Or(cmp.Compare(size(y), size(x)), cmp.Compare(x, y)) })
+	var maxEdges int32
+	for _, c := range todo {
+		maxEdges = max(maxEdges, edgeStart[c+1]-edgeStart[c])
+	}
+	workers := m.opts.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	var next atomic.Int64
+	var merges atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(todo)) {
+		wg.Go(func() {
+			var dense denseScratch
+			ce := make([]gEdge, 0, maxEdges) // one component's edges at a time
+			done := 0
+			for {
+				t := int(next.Add(1) - 1)
+				if t >= len(todo) {
+					break
+				}
+				c := todo[t]
+				nodes := nodeList[nodeStart[c]:nodeStart[c+1]]
+				ce = ce[:0]
+				for _, k := range edgeList[edgeStart[c]:edgeStart[c+1]] {
+					ce = append(ce, edgeAt(k))
+				}
+				th := threshold(m.preps[c].kind)
+				if len(nodes) <= denseMax {
+					done += hacDense(groups, alias, nodes, ce, th, &dense)
+				} else {
+					done += hacSparse(groups, alias, nodes, ce, th)
+				}
+			}
+			merges.Add(int64(done))
+		})
+	}
+	wg.Wait()
+	st.ScoreMerges += int(merges.Load())
 
 	// 3. Number clusters by their smallest canonical member.
 	resolve := func(i int) int32 {
@@ -312,6 +354,12 @@ func conflicts(a, b *group) bool {
 	if a.doi != "" && b.doi != "" && a.doi != b.doi {
 		return true
 	}
+	if a.docs == nil {
+		return a.doc != "" && b.hasDoc(a.doc)
+	}
+	if b.docs == nil {
+		return b.doc != "" && a.hasDoc(b.doc)
+	}
 	x, y := a.docs, b.docs
 	if len(x) > len(y) {
 		x, y = y, x
@@ -322,6 +370,27 @@ func conflicts(a, b *group) bool {
 		}
 	}
 	return false
+}
+
+// hasDoc reports whether a record of g is from document d (non-empty).
+func (g *group) hasDoc(d string) bool {
+	if g.docs == nil {
+		return g.doc == d
+	}
+	_, ok := g.docs[d]
+	return ok
+}
+
+// addDoc adds the non-empty document d to g's.
+func (g *group) addDoc(d string) {
+	switch {
+	case g.docs != nil:
+		g.docs[d] = struct{}{}
+	case g.doc == "" || g.doc == d:
+		g.doc = d
+	default:
+		g.docs = map[string]struct{}{g.doc: {}, d: {}}
+	}
 }
 
 // unionFind is a disjoint-set forest with path halving; the root is always
@@ -399,8 +468,14 @@ const denseMax = 1024
 // absorb merges group gf into gi after a link of mean avg.
 func absorb(gi, gf *group, avg float64) {
 	gi.size += gf.size
-	for d := range gf.docs {
-		gi.docs[d] = struct{}{}
+	if gf.docs == nil {
+		if gf.doc != "" {
+			gi.addDoc(gf.doc)
+		}
+	} else {
+		for d := range gf.docs {
+			gi.addDoc(d)
+		}
 	}
 	if gi.orcid == "" {
 		gi.orcid = gf.orcid
@@ -422,6 +497,9 @@ type denseScratch struct {
 	cnt   []int32   // −1: blocked (conflicting; stays so as the groups grow)
 	avg   []float64 // sum/cnt, or 0: no edge, blocked, dead or diagonal
 	local []int32   // group id → row
+	alive []bool
+	bestK []int
+	bestV []float64
 }
 
 // get returns the matrices for n nodes, cleared.
@@ -461,12 +539,13 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 		cnt[a*n+b], cnt[b*n+a] = e.n, e.n
 		avg[a*n+b], avg[b*n+a] = v, v
 	}
-	alive := make([]bool, n)
+	if cap(sc.alive) < n {
+		sc.alive, sc.bestK, sc.bestV = make([]bool, n), make([]int, n), make([]float64, n)
+	}
+	alive, bestK, bestV := sc.alive[:n], sc.bestK[:n], sc.bestV[:n]
 	for i := range alive {
 		alive[i] = true
 	}
-	bestK := make([]int, n)
-	bestV := make([]float64, n)
 	// recompute finds i's best neighbour: the first highest mean of its
 	// row (dead and blocked nodes read 0), if it reaches th.
 	recompute := func(i int) {
@@ -537,7 +616,15 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 				continue
 			}
 			if bestK[k] == a || bestK[k] == b {
-				recompute(k)
+				// Only entries a and b of k's row changed, and every entry
+				// before the old best was below it: if the new link to a
+				// is at least the old best, it is the row's first highest
+				// (a < b), so the row need not be scanned again.
+				if w := avg[k*n+a]; w >= bestV[k] {
+					bestK[k], bestV[k] = a, w
+				} else {
+					recompute(k)
+				}
 			} else if w := avg[k*n+a]; w >= th && (w > bestV[k] || (w == bestV[k] && a < bestK[k])) {
 				bestK[k], bestV[k] = a, w
 			}

@@ -20,6 +20,10 @@ const (
 type term struct {
 	id int32
 	w  float32
+	// idf is the token's idf in the field (idfOf), kept here so that the
+	// idf-weighted overlaps of a pair read it with the term instead of
+	// from the corpus table.
+	idf float32
 }
 
 type vec []term // sorted by id
@@ -55,6 +59,11 @@ type prep struct {
 	given       []string // folded given-name tokens, first name first
 	coauth      []string // sorted distinct co-author keys (family|initial)
 	nameKey     string   // family|first given token
+	// nameN is the corpus count of nameKey (0 when the first given name is
+	// an initial) and givenExact the weight of an exact first name at that
+	// count; set by vectorize.
+	nameN      int
+	givenExact float64
 	// token ids per field, before vectorize (ids ≥ the dictionary size are
 	// local to an ad-hoc record)
 	toks [nFields][]int32
@@ -62,50 +71,113 @@ type prep struct {
 	// authW is the idf mass of the author tokens (works).
 	authW float64
 	year  int
-	// titleKey is the normalised title (works) or name (others); tri its
-	// character trigrams (spaces removed, so "architec ture" still
-	// matches), sorted and distinct; titleW the idf mass of its tokens.
+	// titleKey is the normalised title (works) or name (others); triK and
+	// triRest its distinct character trigrams (spaces removed, so
+	// "architec ture" still matches; see trigrams); titleW the idf mass
+	// of its tokens.
 	titleKey string
-	tri      []uint32
+	triK     []uint16
+	triRest  []uint32
 	titleW   float64
 }
 
-// trigrams hashes the character trigrams of s without spaces.
-func trigrams(s string) []uint32 {
+// triSet is a set of trigram slots (see triSlot): a bitmap small enough
+// (5.8 kB) to stay in the L1 cache.
+type triSet [(36*36*36 + 63) / 64]uint64
+
+// trigrams returns the distinct character trigrams of s without spaces:
+// those of three [a-z0-9] bytes as their triSlot, in order of first
+// occurrence, and the others (non-ASCII letters, or s shorter than three
+// bytes) as values b0<<16|b1<<8|b2 (b0<<16|len for a short s), sorted.
+// Splitting them lets a pair's shared trigrams be counted with a bitmap
+// (see scorer) instead of sorting every record's trigrams and merging two
+// sorted lists per pair; the set is the same, so Dice is too. seen is
+// scratch that is empty on entry and on return.
+func trigrams(s string, seen *triSet) (slots []uint16, rest []uint32) {
 	b := []byte(strings.ReplaceAll(s, " ", ""))
 	if len(b) < 3 {
 		if len(b) == 0 {
-			return nil
+			return nil, nil
 		}
-		return []uint32{uint32(b[0])<<16 | uint32(len(b))}
+		return nil, []uint32{uint32(b[0])<<16 | uint32(len(b))}
 	}
-	out := make([]uint32, 0, len(b)-2)
+	slots = make([]uint16, 0, len(b)-2)
 	for i := 0; i+3 <= len(b); i++ {
-		out = append(out, uint32(b[i])<<16|uint32(b[i+1])<<8|uint32(b[i+2]))
+		t := uint32(b[i])<<16 | uint32(b[i+1])<<8 | uint32(b[i+2])
+		if k, ok := triSlot(t); ok {
+			if seen[k>>6]>>(k&63)&1 == 0 {
+				seen[k>>6] |= 1 << (k & 63)
+				slots = append(slots, uint16(k))
+			}
+		} else {
+			rest = append(rest, t)
+		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	for _, k := range slots {
+		seen[k>>6] = 0
+	}
+	slices.Sort(rest)
+	return slots, slices.Compact(rest)
 }
 
-// dice is the Dice coefficient of two sorted sets.
-func dice(a, b []uint32) float64 {
-	if len(a) == 0 || len(b) == 0 {
-		return 0
+// alnumCode numbers the bytes [a-z0-9] from 0; every other byte is −1.
+var alnumCode = func() (c [256]int8) {
+	for i := range c {
+		c[i] = -1
 	}
-	n, i, j := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			n++
-			i++
-			j++
+	for i := range byte(26) {
+		c['a'+i] = int8(i)
+	}
+	for i := range byte(10) {
+		c['0'+i] = int8(26 + i)
+	}
+	return c
+}()
+
+// triSlot is the slot in a triSet of a trigram of three bytes of
+// [a-z0-9]; ok is false for any other.
+func triSlot(t uint32) (slot uint32, ok bool) {
+	x, y, z := alnumCode[byte(t>>16)], alnumCode[byte(t>>8)], alnumCode[byte(t)]
+	if x < 0 || y < 0 || z < 0 {
+		return 0, false
+	}
+	return (uint32(x)*36+uint32(y))*36 + uint32(z), true
+}
+
+// numTri is the number of distinct trigrams of p.
+func (p *prep) numTri() int { return len(p.triK) + len(p.triRest) }
+
+// sharedTri counts the trigrams of b that are in a, whose slots are in
+// set.
+func sharedTri(set *triSet, a, b *prep) int {
+	n := 0
+	for _, k := range b.triK {
+		n += int(set[k>>6] >> (k & 63) & 1)
+	}
+	if len(a.triRest) > 0 {
+		for _, t := range b.triRest {
+			if _, ok := slices.BinarySearch(a.triRest, t); ok {
+				n++
+			}
 		}
 	}
-	return 2 * float64(n) / float64(len(a)+len(b))
+	return n
+}
+
+// dice is the Dice coefficient of the trigram sets of a and b, with a's
+// slots in set (nil: filled here).
+func dice(set *triSet, a, b *prep) float64 {
+	na, nb := a.numTri(), b.numTri()
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	if set == nil {
+		set = new(triSet)
+		for _, k := range a.triK {
+			set[k>>6] |= 1 << (k & 63)
+		}
+	}
+	return 2 * float64(sharedTri(set, a, b)) / float64(na+nb)
 }
 
 // corpus holds the token dictionary and document frequencies.
@@ -185,14 +257,105 @@ func personKey(family string, given []string) string {
 // tokenize computes everything of a record that does not need corpus
 // statistics, and counts its tokens.
 func (c *corpus) tokenize(r *Record) prep {
-	p, ws := normalize(r)
+	p, ws := normalize(r, nil)
 	c.assign(&p, &ws)
 	return p
 }
 
+// normCache memoises, within one of New's workers, the string functions
+// normalize applies to record fields. The same strings recur from record
+// to record in a batch: a document's title and affiliations on each of its
+// authors, every author's name in the co-author list of each of the
+// others (quadratic in the authors of a paper), the venues and author
+// names of works. Folding and splitting them again and again was most of
+// New's time on author data. The functions are pure, so the cache changes
+// nothing but the time; its word slices are shared between records and
+// must not be modified (nothing does: they are only read into token ids).
+type normCache struct {
+	coauth map[string]string // co-author name → personKey; "" = no family name
+	words  [3]map[string][]string
+	tri    triSet // trigrams' scratch
+}
+
+// triScratch is a triSet for trigrams: the cache's, or a new one.
+func (nc *normCache) triScratch() *triSet {
+	if nc == nil {
+		return new(triSet)
+	}
+	return &nc.tri
+}
+
+// normCacheMax bounds each map of a normCache; a full map is cleared.
+const normCacheMax = 1 << 15
+
+// Functions a normCache memoises.
+const (
+	cContent = iota // contentWords
+	cOrg            // orgWords
+	cAuthor         // author-name words of a work (≥ 2 letters, no "and", "et", "al")
+)
+
+func newNormCache() *normCache {
+	return &normCache{coauth: map[string]string{}, words: [3]map[string][]string{{}, {}, {}}}
+}
+
+// wordsOf returns f(s) for the function fn, from the cache when there is
+// one.
+func (nc *normCache) wordsOf(fn int, s string) []string {
+	if nc == nil {
+		return wordFuncs[fn](s)
+	}
+	m := nc.words[fn]
+	if w, ok := m[s]; ok {
+		return w
+	}
+	w := wordFuncs[fn](s)
+	if len(m) >= normCacheMax {
+		clear(m)
+	}
+	m[s] = w
+	return w
+}
+
+var wordFuncs = [3]func(string) []string{contentWords, orgWords, authorWords}
+
+// authorWords are the words of an author name that count as author tokens
+// of a work.
+func authorWords(a string) []string {
+	var aw []string
+	for _, w := range words(a) {
+		if len(w) >= 2 && w != "and" && w != "et" && w != "al" {
+			aw = append(aw, w)
+		}
+	}
+	return aw
+}
+
+// coauthorKey is the personKey of a co-author name, "" when it has no
+// family name.
+func (nc *normCache) coauthorKey(co string) string {
+	if nc != nil {
+		if k, ok := nc.coauth[co]; ok {
+			return k
+		}
+	}
+	g, f := splitName(co)
+	k := ""
+	if fc, _ := familyForms(f); fc != "" {
+		k = personKey(fc, givenTokens(g))
+	}
+	if nc != nil {
+		if len(nc.coauth) >= normCacheMax {
+			clear(nc.coauth)
+		}
+		nc.coauth[co] = k
+	}
+	return k
+}
+
 // normalize is the part of tokenize that needs no corpus: pure, so New runs
-// it in parallel.
-func normalize(r *Record) (prep, [nFields][]string) {
+// it in parallel. nc may be nil.
+func normalize(r *Record, nc *normCache) (prep, [nFields][]string) {
 	p := prep{kind: r.Kind, doc: r.Doc, orcid: NormalizeORCID(r.ORCID), doi: NormalizeDOI(r.DOI), year: r.Year}
 	var ws [nFields][]string
 	switch r.Kind {
@@ -207,18 +370,15 @@ func normalize(r *Record) (prep, [nFields][]string) {
 			p.nameKey = p.family + "|" + p.given[0]
 		}
 		for _, co := range r.Coauthors {
-			g, f := splitName(co)
-			fc, _ := familyForms(f)
-			if fc == "" {
-				continue
+			if k := nc.coauthorKey(co); k != "" {
+				p.coauth = append(p.coauth, k)
 			}
-			p.coauth = append(p.coauth, personKey(fc, givenTokens(g)))
 		}
 		slices.Sort(p.coauth)
 		p.coauth = slices.Compact(p.coauth)
-		ws[fAff] = orgWords(r.Affiliation)
-		ws[fTitle] = contentWords(r.Title)
-		ws[fVenue] = contentWords(r.Venue)
+		ws[fAff] = nc.wordsOf(cOrg, r.Affiliation)
+		ws[fTitle] = nc.wordsOf(cContent, r.Title)
+		ws[fVenue] = nc.wordsOf(cContent, r.Venue)
 	case Work:
 		title := r.Title
 		if strings.TrimSpace(title) == "" {
@@ -226,16 +386,12 @@ func normalize(r *Record) (prep, [nFields][]string) {
 		}
 		tw := contentWords(title)
 		p.titleKey = strings.Join(tw, " ")
-		p.tri = trigrams(p.titleKey)
+		p.triK, p.triRest = trigrams(p.titleKey, nc.triScratch())
 		ws[fTitle] = tw
-		ws[fVenue] = contentWords(r.Venue)
+		ws[fVenue] = nc.wordsOf(cContent, r.Venue)
 		var aw []string
 		for _, a := range r.Authors {
-			for _, w := range words(a) {
-				if len(w) >= 2 && w != "and" && w != "et" && w != "al" {
-					aw = append(aw, w)
-				}
-			}
+			aw = append(aw, nc.wordsOf(cAuthor, a)...)
 		}
 		ws[fAuth] = aw
 	default:
@@ -246,9 +402,9 @@ func normalize(r *Record) (prep, [nFields][]string) {
 			nw = contentWords(r.Name)
 		}
 		p.titleKey = strings.Join(nw, " ")
-		p.tri = trigrams(p.titleKey)
+		p.triK, p.triRest = trigrams(p.titleKey, nc.triScratch())
 		ws[fName] = nw
-		ws[fAff] = orgWords(r.Affiliation + " " + r.Context)
+		ws[fAff] = nc.wordsOf(cOrg, r.Affiliation+" "+r.Context)
 	}
 	return p, ws
 }
@@ -340,8 +496,9 @@ func (c *corpus) vectorize(p *prep) {
 			for j < len(ids) && ids[j] == ids[i] {
 				j++
 			}
-			w := (1 + float32(math.Log(float64(j-i)))) * c.idfOf(f, ids[i])
-			v = append(v, term{ids[i], w})
+			idf := c.idfOf(f, ids[i])
+			w := (1 + float32(math.Log(float64(j-i)))) * idf
+			v = append(v, term{ids[i], w, idf})
 			norm += float64(w) * float64(w)
 			i = j
 		}
@@ -355,12 +512,24 @@ func (c *corpus) vectorize(p *prep) {
 		for _, t := range v {
 			switch f {
 			case fAuth:
-				p.authW += float64(c.idfOf(f, t.id))
+				p.authW += float64(t.idf)
 			case fTitle:
-				p.titleW += float64(c.idfOf(f, t.id))
+				p.titleW += float64(t.idf)
 			}
 		}
 	}
+	if p.kind == Person {
+		p.nameN = c.nameCount[p.nameKey]
+		p.givenExact = givenExactWeight(p.nameN)
+	}
+}
+
+// givenExactWeight is the weight of an exact full first name shared by n
+// records (see wGivenCommon); comparePersons takes the one of the pair's
+// larger count, so it is computed once per record, not per pair (a map
+// lookup and a logarithm per pair were a tenth of the scoring of persons).
+func givenExactWeight(n int) float64 {
+	return max(wGivenExact-wGivenCommon*math.Log(float64(max(n, 1))), wGivenExactMin)
 }
 
 // authorOverlap is the idf-weighted overlap coefficient of two works'
@@ -384,7 +553,7 @@ func (c *corpus) overlap(f int, va, vb vec, wa, wb float64) float64 {
 		case va[i].id > vb[j].id:
 			j++
 		default:
-			s += float64(c.idfOf(f, va[i].id))
+			s += float64(va[i].idf)
 			i++
 			j++
 		}

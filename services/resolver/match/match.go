@@ -242,7 +242,12 @@ func New(records []Record, opts Options) *Model {
 	m.preps = make([]prep, n)
 	m.stats = newCorpus()
 	words := make([][nFields][]string, n)
-	parallel(n, opts.Workers, func(c int) { m.preps[c], words[c] = normalize(&m.recs[c]) })
+	parallelChunks(n, opts.Workers, func(lo, hi int) {
+		nc := newNormCache() // per worker: records sorted by ID keep a document's together
+		for c := lo; c < hi; c++ {
+			m.preps[c], words[c] = normalize(&m.recs[c], nc)
+		}
+	})
 	for c := range m.preps { // token ids in canonical order: deterministic
 		m.stats.assign(&m.preps[c], &words[c])
 	}
@@ -255,24 +260,27 @@ func New(records []Record, opts Options) *Model {
 // parallel runs f(0..n-1) on workers goroutines (0 = 2) in contiguous
 // chunks; f must only write to its own index.
 func parallel(n, workers int, f func(i int)) {
+	parallelChunks(n, workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			f(i)
+		}
+	})
+}
+
+// parallelChunks runs f on workers (0 = 2) contiguous chunks covering
+// [0, n), concurrently; f must only write to its own indices.
+func parallelChunks(n, workers int, f func(lo, hi int)) {
 	if workers <= 0 {
 		workers = 2
 	}
 	if n < 256 || workers == 1 {
-		for i := range n {
-			f(i)
-		}
+		f(0, n)
 		return
 	}
 	chunk := (n + workers - 1) / workers
 	var wg sync.WaitGroup
 	for lo := 0; lo < n; lo += chunk {
-		hi := min(n, lo+chunk)
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				f(i)
-			}
-		})
+		wg.Go(func() { f(lo, min(n, lo+chunk)) })
 	}
 	wg.Wait()
 }
@@ -385,6 +393,8 @@ func (m *Model) Best(r Record) (cluster int, score float64) {
 	q := m.stats.tokenize(&r)
 	m.stats.vectorize(&q)
 	cands := m.blockCandidates(&q)
+	sc := newScorer()
+	sc.prepare(&q)
 	type agg struct {
 		sum float64
 		n   int
@@ -392,7 +402,7 @@ func (m *Model) Best(r Record) (cluster int, score float64) {
 	sums := map[int]*agg{}
 	var ids []int
 	for _, c := range cands {
-		s := m.compare(&q, &m.preps[c], nil)
+		s := m.compareWith(sc, &q, &m.preps[c], nil)
 		if s.decision == decIdentifierMatch {
 			return m.last.Cluster[m.order[c]], 1
 		}

@@ -99,7 +99,56 @@ func decodeEntities(s string) string {
 func isSep(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
 // words folds s and splits it on everything that is not a letter or digit.
-func words(s string) []string { return strings.FieldsFunc(fold(s), isSep) }
+func words(s string) []string {
+	if w, ok := asciiWords(s); ok {
+		return w
+	}
+	return strings.FieldsFunc(fold(s), isSep)
+}
+
+// asciiWords is words for plain ASCII without character references (most
+// bibliographic text): there fold is strings.ToLower and the separators
+// are the bytes outside [a-z0-9], so one pass over the lowered bytes splits
+// them without FieldsFunc's per-rune unicode calls. ok is false for any
+// other input.
+func asciiWords(s string) (out []string, ok bool) {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || c == '&' && strings.HasPrefix(s[i:], "&#") {
+			return nil, false
+		}
+		w := isAlnumASCII(c)
+		if w && !in {
+			n++
+		}
+		in = w
+	}
+	if n == 0 {
+		return nil, true
+	}
+	low := strings.ToLower(s)
+	out = make([]string, 0, n)
+	start := -1
+	for i := 0; i < len(low); i++ {
+		if isAlnumASCII(low[i]) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			out = append(out, low[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, low[start:])
+	}
+	return out, true
+}
+
+func isAlnumASCII(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // stopWords carry no identifying information in titles, venues and
 // organisation names.

@@ -56,9 +56,75 @@ func (r recorder) add(name, level string, w float64, detail func() string) {
 	}
 }
 
+// scorer is one scoring worker's state: what it has prepared about the
+// record a it is comparing with its candidates, and a memo of sigmoid.
+// compareWith gives exactly the same result with or without one.
+type scorer struct {
+	// tri holds the trigram slots of triOf: a pair's shared trigrams are
+	// then counted with a lookup per trigram of b instead of a merge of two
+	// sorted lists, whose unpredictable branches made it the costliest
+	// comparison of works.
+	tri   triSet
+	triOf *prep
+	// sig memoises sigmoid: a logit is a sum of a few frozen weights, so
+	// few distinct values recur over millions of pairs, and math.Exp was a
+	// tenth of the scoring. Direct-mapped by the bits of the logit; every
+	// slot starts as {0, sigmoid(0) = 0.5}, a true entry.
+	sig [sigSlots]sigEntry
+}
+
+const sigSlots = 1 << 10
+
+type sigEntry struct{ x, p float64 }
+
+func newScorer() *scorer {
+	s := &scorer{}
+	for i := range s.sig {
+		s.sig[i].p = 0.5
+	}
+	return s
+}
+
+// sigmoid is sigmoid(x), memoised.
+func (s *scorer) sigmoid(x float64) float64 {
+	bits := math.Float64bits(x)
+	e := &s.sig[(bits*0x9E3779B97F4A7C15)>>(64-10)]
+	if math.Float64bits(e.x) == bits {
+		return e.p
+	}
+	p := sigmoid(x)
+	*e = sigEntry{x, p}
+	return p
+}
+
+// prepare makes a the record whose trigrams are in the set.
+func (s *scorer) prepare(a *prep) {
+	if s.triOf != nil {
+		for _, k := range s.triOf.triK {
+			s.tri[k>>6] = 0
+		}
+	}
+	s.triOf = a
+	for _, k := range a.triK {
+		s.tri[k>>6] |= 1 << (k & 63)
+	}
+}
+
+// dice is the Dice coefficient of a's and b's trigrams, from the set when
+// a is prepared.
+func (s *scorer) dice(a, b *prep) float64 {
+	if s == nil || s.triOf != a {
+		return dice(nil, a, b)
+	}
+	return dice(&s.tri, a, b)
+}
+
 // compare scores a pair of normalised records. sig, when not nil, receives
 // every signal.
-func (m *Model) compare(a, b *prep, sig *[]Signal) scored {
+func (m *Model) compare(a, b *prep, sig *[]Signal) scored { return m.compareWith(nil, a, b, sig) }
+
+// compareWith is compare with a worker's scorer (nil: none).
+func (m *Model) compareWith(sc *scorer, a, b *prep, sig *[]Signal) scored {
 	rec := recorder{sig}
 	if a.kind != b.kind {
 		return scored{logit: math.Inf(-1), decision: decKindMismatch}
@@ -83,17 +149,22 @@ func (m *Model) compare(a, b *prep, sig *[]Signal) scored {
 		rec.add("document", "same", math.Inf(-1), func() string { return "both in " + a.doc })
 		return scored{logit: math.Inf(-1), decision: decSameDoc}
 	}
-	var s float64
+	var s, prior float64
 	switch a.kind {
 	case Person:
+		prior = personPrior
 		s = personPrior + m.comparePersons(a, b, rec)
-		return scored{prior: personPrior, logit: s, prob: sigmoid(s)}
 	case Work:
-		s = workPrior + m.compareWorks(a, b, rec)
-		return scored{prior: workPrior, logit: s, prob: sigmoid(s)}
+		prior = workPrior
+		s = workPrior + m.compareWorks(sc, a, b, rec)
+	default:
+		prior = otherPrior
+		s = otherPrior + m.compareOthers(sc, a, b, rec)
 	}
-	s = otherPrior + m.compareOthers(a, b, rec)
-	return scored{prior: otherPrior, logit: s, prob: sigmoid(s)}
+	if sc != nil {
+		return scored{prior: prior, logit: s, prob: sc.sigmoid(s)}
+	}
+	return scored{prior: prior, logit: s, prob: sigmoid(s)}
 }
 
 func (m *Model) comparePersons(a, b *prep, rec recorder) float64 {
@@ -121,8 +192,11 @@ func (m *Model) comparePersons(a, b *prep, rec recorder) float64 {
 		fullG, fullH := len(g) > 1, len(h) > 1
 		switch {
 		case fullG && fullH && g == h:
-			n := max(m.stats.nameCount[a.nameKey], m.stats.nameCount[b.nameKey], 1)
-			w, lvl = max(wGivenExact-wGivenCommon*math.Log(float64(n)), wGivenExactMin), "exact"
+			// The weight at max(count a, count b, 1): the larger count's.
+			w, lvl = a.givenExact, "exact"
+			if b.nameN > a.nameN {
+				w = b.givenExact
+			}
 		case fullG && fullH && (isNickname(g, h) || prefixName(g, h)):
 			w, lvl = wGivenNickname, "nickname"
 		case fullG && fullH && jaroWinkler(g, h) >= 0.9:
@@ -249,7 +323,7 @@ func sharedSorted(a, b []string) int {
 	return n
 }
 
-func (m *Model) compareWorks(a, b *prep, rec recorder) float64 {
+func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 	var s, w float64
 	var lvl string
 	if len(a.vecs[fTitle]) > 0 && len(b.vecs[fTitle]) > 0 {
@@ -259,7 +333,7 @@ func (m *Model) compareWorks(a, b *prep, rec recorder) float64 {
 		// (costlier) trigram comparison.
 		tri := 0.0
 		if cos >= minCosineForTrigrams && cos < 0.95 {
-			tri = dice(a.tri, b.tri)
+			tri = sc.dice(a, b)
 		}
 		c := max(cos, tri)
 		switch {
@@ -327,10 +401,10 @@ func (m *Model) compareWorks(a, b *prep, rec recorder) float64 {
 	return s
 }
 
-func (m *Model) compareOthers(a, b *prep, rec recorder) float64 {
+func (m *Model) compareOthers(sc *scorer, a, b *prep, rec recorder) float64 {
 	var s, w float64
 	var lvl string
-	c := max(cosine(a.vecs[fName], b.vecs[fName]), dice(a.tri, b.tri))
+	c := max(cosine(a.vecs[fName], b.vecs[fName]), sc.dice(a, b))
 	if a.titleKey != "" && a.titleKey == b.titleKey {
 		c = 1
 	}
