@@ -412,7 +412,10 @@ func normalize(r *Record, nc *normCache) (prep, [nFields][]string) {
 // assign maps a normalised record's words to token ids and, while the
 // corpus is being built, counts them.
 func (c *corpus) assign(p *prep, ws *[nFields][]string) {
-	local := map[string]int32{}
+	var local map[string]int32 // only ad-hoc records (frozen corpus) use it
+	if c.frozen {
+		local = map[string]int32{}
+	}
 	for f := range nFields {
 		if len(ws[f]) > 0 {
 			p.toks[f] = c.ids(ws[f], local)
