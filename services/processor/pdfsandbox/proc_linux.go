@@ -4,9 +4,37 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
+	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 )
+
+// Linux delivers Pdeathsig when the *thread* that forked the child exits,
+// not the process, and the Go runtime may end a thread (one whose goroutine
+// exited while locked to it). So children are forked from one goroutine
+// locked to its thread for the life of the process: that thread never
+// exits, and a child is killed exactly when the processor dies.
+var (
+	spawnOnce sync.Once
+	spawns    chan func()
+)
+
+func startProcess(cmd *exec.Cmd) error {
+	spawnOnce.Do(func() {
+		spawns = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread must live on
+			for f := range spawns {
+				f()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	spawns <- func() { done <- cmd.Start() }
+	return <-done
+}
 
 // sysProcAttr makes the kernel kill a child when the processor dies, even
 // by kill -9: a child stuck in a hostile PDF would otherwise outlive it and

@@ -4,10 +4,13 @@ package pdfsandbox
 
 import (
 	"os"
+	"os/exec"
 	"syscall"
 )
 
 func selfExecutable() (string, error) { return os.Executable() }
+
+func startProcess(cmd *exec.Cmd) error { return cmd.Start() }
 
 // sysProcAttr: only Linux can tie a child's life to its parent's; elsewhere
 // a child notices the parent is gone when its request pipe closes.

@@ -314,7 +314,7 @@ func start(ctx context.Context, exe, cfgJSON string, timeout time.Duration) (_ *
 	c := &child{cmd: cmd, reqW: reqW, msgs: make(chan reply), quit: make(chan struct{}), done: make(chan struct{}), stderr: &tail{max: 4 << 10}}
 	cmd.Stderr = c.stderr
 	cmd.SysProcAttr = sysProcAttr()
-	err = cmd.Start()
+	err = startProcess(cmd)
 	// The child has its own copies; ours would keep the pipes open after
 	// it dies and hide its death.
 	reqR.Close()
@@ -409,6 +409,16 @@ func (c *child) do(ctx context.Context, req request, stepTimeout time.Duration) 
 					timer.Reset(stepTimeout)
 				}
 				continue
+			}
+			if wrote != nil {
+				// The child answers only after reading the whole request,
+				// but the writing goroutine may not have returned from
+				// Flush yet; the next request must not touch the buffered
+				// writer before it has (bufio is not safe for concurrent
+				// use, and a race here corrupts the stream).
+				if werr := <-wrote; werr != nil {
+					return m, m.Err.err(), false
+				}
 			}
 			return m, m.Err.err(), true
 		case <-timeout:

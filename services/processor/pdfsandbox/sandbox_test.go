@@ -227,3 +227,17 @@ func TestChildRefusesToRunWithoutParent(t *testing.T) {
 	require.Equal(t, 2, runChild("{not json"))
 	require.True(t, errors.Is(pdf.ErrClosed, sentinels[6]), "wire order is the protocol")
 }
+
+func TestManyDocumentsBackToBack(t *testing.T) {
+	// Requests follow replies as fast as possible on one child: the writer
+	// of one request must be done with the pipe before the next begins
+	// (a race here once corrupted the stream as "short write").
+	s := newSandbox(t, pdf.Options{})
+	data := makePDF(t, "back to back")
+	for i := range 300 {
+		pages, err := s.PageTexts(context.Background(), data)
+		require.NoError(t, err, "document %d", i)
+		require.Contains(t, pages[0], "back to back")
+	}
+	require.Equal(t, 1, s.Stats().Started)
+}
