@@ -210,8 +210,9 @@ func checkReportJSON(t *testing.T, out string, docs map[string]report.DocumentLi
 }
 
 // checkCostModel: the scheduler learned run times for every kind it ran,
-// and peak memory exactly where a processor measured it, which only the PDF
-// sandbox does, once per PDF.
+// and peak memory only where a processor measured it, which only the PDF
+// sandbox does, for a sample of the PDFs (each child's first, then every
+// pdfsandbox.DefaultMeasureEvery-th).
 func checkCostModel(t *testing.T, out string, pdfs int) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(out, report.CostModelFile))
@@ -230,5 +231,6 @@ func checkCostModel(t *testing.T, out string, pdfs int) {
 		pdfMemory += f.GetMemoryObservations()
 		require.Positive(t, f.GetMemoryP95Ratio(), "%s %s", f.GetKind(), f.GetBand())
 	}
-	require.EqualValues(t, pdfs, pdfMemory, "one measured peak per PDF")
+	require.Positive(t, pdfMemory, "measured PDF peaks")
+	require.LessOrEqual(t, pdfMemory, int64(pdfs), "at most one measured peak per PDF")
 }

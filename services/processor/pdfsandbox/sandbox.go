@@ -12,10 +12,11 @@
 // ends only the child; the document fails with pdf.ErrAborted and the next
 // one gets a fresh child.
 //
-// It also measures. A child resets its peak resident set size before each
-// document and reads it after, so each document's real peak memory is known
+// It also measures. A child resets its peak resident set size before a
+// document and reads it after, so that document's real peak memory is known
 // (pdf.Meter) and the scheduler can learn reservations from it, which no
-// in-process engine can offer: there, every document shares one heap.
+// in-process engine can offer: there, every document shares one heap. A
+// child measures a sample of its documents (Options.MeasureEvery).
 //
 // A child is the running executable itself, started again with an
 // environment variable this package's init recognises (see child.go). It
@@ -43,6 +44,9 @@ import (
 // takes seconds (4–7 s measured here), a warm cache well under one.
 const DefaultStartTimeout = 3 * time.Minute
 
+// DefaultMeasureEvery is Options.MeasureEvery's default.
+const DefaultMeasureEvery = 8
+
 // Options configure a Sandbox. The zero value is usable.
 type Options struct {
 	// Engine configures the engine in each child. Workers is the number of
@@ -55,6 +59,13 @@ type Options struct {
 	Engine pdf.Options
 	// StartTimeout bounds starting one child (default DefaultStartTimeout).
 	StartTimeout time.Duration
+	// MeasureEvery: each child measures the peak memory of its first
+	// document and of every MeasureEvery-th after it (default
+	// DefaultMeasureEvery; 1 measures all). A measurement needs the child's
+	// free memory returned to the OS first, which the measured document
+	// pays for by paging it in again; the scheduler's cost model needs a
+	// sample per format and size band, not every document.
+	MeasureEvery int
 	// Executable is the program started as a child; it must import this
 	// package. Default: the running executable (on Linux /proc/self/exe,
 	// which still names the same binary after an upgrade replaced or
@@ -105,6 +116,9 @@ func New(opts Options) (*Sandbox, error) {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = DefaultStartTimeout
 	}
+	if opts.MeasureEvery <= 0 {
+		opts.MeasureEvery = DefaultMeasureEvery
+	}
 	if opts.Executable == "" {
 		exe, err := selfExecutable()
 		if err != nil {
@@ -116,6 +130,7 @@ func New(opts Options) (*Sandbox, error) {
 		MaxPages:            opts.Engine.MaxPages,
 		MaxMemoryBytes:      opts.Engine.MaxMemoryBytes,
 		CompilationCacheDir: opts.Engine.CompilationCacheDir,
+		MeasureEvery:        opts.MeasureEvery,
 	})
 	if err != nil {
 		return nil, err

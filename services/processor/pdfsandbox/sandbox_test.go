@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 func newSandbox(t *testing.T, o pdf.Options) *Sandbox {
 	t.Helper()
 	o.CompilationCacheDir = cacheDir
-	s, err := New(Options{Engine: o})
+	s, err := New(Options{Engine: o, MeasureEvery: 1})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
@@ -240,4 +240,21 @@ func TestManyDocumentsBackToBack(t *testing.T) {
 		require.Contains(t, pages[0], "back to back")
 	}
 	require.Equal(t, 1, s.Stats().Started)
+}
+
+func TestMeasuresASample(t *testing.T) {
+	s, err := New(Options{Engine: pdf.Options{CompilationCacheDir: cacheDir}, MeasureEvery: 3})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	data := makePDF(t, strings.Repeat("a sampled document ", 500))
+	var measured []int
+	for i := range 7 {
+		var m pdf.Meter
+		_, err := s.PageTexts(pdf.WithMeter(context.Background(), &m), data)
+		require.NoError(t, err)
+		if m.Peak() > 0 {
+			measured = append(measured, i)
+		}
+	}
+	require.Equal(t, []int{0, 3, 6}, measured, "the first document of a child, then every third")
 }
