@@ -24,37 +24,50 @@ const (
 	rareTokens = 4
 )
 
-// blockKeys returns the blocking keys of a normalised record.
-func (m *Model) blockKeys(p *prep, adhoc bool) []string {
+// recKeys are a record's blocking keys: strings for identifiers and
+// names, integers (tokenKey) for rare tokens.
+type recKeys struct {
+	str []string
+	tok []uint64
+}
 
-	var keys []string
+// tokenKey is the blocking key of token id of field f for records of
+// kind k. It stands for the string key kind+"t:"+id (field fTitle or
+// fName) or kind+"a:"+id (fAuth): distinct strings, distinct integers.
+func tokenKey(k Kind, f int, id int32) uint64 {
+	return uint64(k)<<40 | uint64(f)<<32 | uint64(uint32(id))
+}
+
+// blockKeys returns the blocking keys of a normalised record.
+func (m *Model) blockKeys(p *prep, adhoc bool) recKeys {
+	var keys recKeys
 	kind := strconv.Itoa(int(p.kind)) + ":"
 	if p.orcid != "" {
-		keys = append(keys, kind+"orcid:"+p.orcid)
+		keys.str = append(keys.str, kind+"orcid:"+p.orcid)
 	}
 	if p.doi != "" {
-		keys = append(keys, kind+"doi:"+p.doi)
+		keys.str = append(keys.str, kind+"doi:"+p.doi)
 	}
 	switch p.kind {
 	case Person:
 		if p.family == "" {
 			break
 		}
-		keys = append(keys, kind+"n:"+personKey(p.family, p.given))
+		keys.str = append(keys.str, kind+"n:"+personKey(p.family, p.given))
 		for _, part := range p.familyParts {
 			if len(part) >= 2 {
-				keys = append(keys, kind+"n:"+personKey(part, p.given))
+				keys.str = append(keys.str, kind+"n:"+personKey(part, p.given))
 			}
 		}
 	case Work:
-		keys = m.rareKeys(keys, kind+"t:", fTitle, p.toks[fTitle], adhoc)
+		keys.tok = m.rareKeys(keys.tok, p.kind, fTitle, p.toks[fTitle], adhoc)
 		if len(p.toks[fTitle]) == 0 {
-			keys = m.rareKeys(keys, kind+"a:", fAuth, p.toks[fAuth], adhoc)
+			keys.tok = m.rareKeys(keys.tok, p.kind, fAuth, p.toks[fAuth], adhoc)
 		}
 	default:
-		keys = m.rareKeys(keys, kind+"t:", fName, p.toks[fName], adhoc)
+		keys.tok = m.rareKeys(keys.tok, p.kind, fName, p.toks[fName], adhoc)
 		if p.titleKey != "" {
-			keys = append(keys, kind+"x:"+p.titleKey)
+			keys.str = append(keys.str, kind+"x:"+p.titleKey)
 		}
 	}
 	return keys
@@ -63,12 +76,13 @@ func (m *Model) blockKeys(p *prep, adhoc bool) []string {
 // rareKeys appends keys for the rareTokens rarest tokens (document
 // frequency ≥ 2) of toks; ties go to the lower token id, which is
 // deterministic because ids are assigned in canonical record order.
-func (m *Model) rareKeys(keys []string, prefix string, f int, toks []int32, adhoc bool) []string {
+func (m *Model) rareKeys(keys []uint64, k Kind, f int, toks []int32, adhoc bool) []uint64 {
 	type tf struct {
 		id int32
 		df int32
 	}
-	var c []tf
+	var buf [32]tf // most titles fit: no allocation
+	c := buf[:0]
 	for _, id := range toks {
 		d := m.stats.dfOf(f, id)
 		switch {
@@ -76,13 +90,13 @@ func (m *Model) rareKeys(keys []string, prefix string, f int, toks []int32, adho
 			c = append(c, tf{id, d})
 		case d == 1 && adhoc:
 			// An ad-hoc record also pairs with a token's only holder.
-			keys = append(keys, prefix+strconv.Itoa(int(id)))
+			keys = append(keys, tokenKey(k, f, id))
 		}
 	}
 	slices.SortFunc(c, func(a, b tf) int { return cmp.Or(cmp.Compare(a.df, b.df), cmp.Compare(a.id, b.id)) })
 	c = slices.CompactFunc(c, func(a, b tf) bool { return a.id == b.id })
-	for k := 0; k < len(c) && k < rareTokens; k++ {
-		keys = append(keys, prefix+strconv.Itoa(int(c[k].id)))
+	for j := 0; j < len(c) && j < rareTokens; j++ {
+		keys = append(keys, tokenKey(k, f, c[j].id))
 	}
 	return keys
 }
@@ -92,24 +106,49 @@ func (m *Model) rareKeys(keys []string, prefix string, f int, toks []int32, adho
 func (m *Model) block() {
 	// The keys are a pure function of the frozen corpus: computed in
 	// parallel, then filed in canonical order.
-	keys := make([][]string, len(m.preps))
+	keys := make([]recKeys, len(m.preps))
 	parallel(len(m.preps), m.opts.Workers, func(i int) { keys[i] = m.blockKeys(&m.preps[i], false) })
 	m.blocks = map[string][]int32{}
+	m.tblocks = map[uint64][]int32{}
 	for i := range m.preps {
-		for _, k := range keys[i] {
+		for _, k := range keys[i].str {
 			b := m.blocks[k]
 			if n := len(b); n > 0 && b[n-1] == int32(i) {
 				continue
 			}
 			m.blocks[k] = append(b, int32(i))
 		}
-	}
-	for k, b := range m.blocks {
-		if len(b) >= 2 {
-			m.keys = append(m.keys, k) // singletons stay in blocks for Best
+		for _, k := range keys[i].tok {
+			b := m.tblocks[k]
+			if n := len(b); n > 0 && b[n-1] == int32(i) {
+				continue
+			}
+			m.tblocks[k] = append(b, int32(i))
 		}
 	}
-	slices.Sort(m.keys)
+	// Singletons stay in the maps for Best. The order of the blocks
+	// changes no candidate (neighbours sorts them), but it is fixed.
+	var skeys []string
+	for k, b := range m.blocks {
+		if len(b) >= 2 {
+			skeys = append(skeys, k)
+		}
+	}
+	slices.Sort(skeys)
+	var tkeys []uint64
+	for k, b := range m.tblocks {
+		if len(b) >= 2 {
+			tkeys = append(tkeys, k)
+		}
+	}
+	slices.Sort(tkeys)
+	m.blockList = make([][]int32, 0, len(skeys)+len(tkeys))
+	for _, k := range skeys {
+		m.blockList = append(m.blockList, m.blocks[k])
+	}
+	for _, k := range tkeys {
+		m.blockList = append(m.blockList, m.tblocks[k])
+	}
 	m.index = newBlockIndex(m)
 }
 
@@ -127,7 +166,7 @@ func (p *prep) sortKey() string {
 // its input (every pair once per shared block) its largest allocation. It
 // also answers "is (a, b) a candidate pair?" without keeping the pairs.
 type blockIndex struct {
-	// members of block j (m.keys[j]) ascending; for a windowed block, in
+	// members of block j (m.blockList[j]) ascending; for a windowed block, in
 	// window order (sortKey, then index).
 	members  [][]int32
 	windowed []bool
@@ -141,9 +180,8 @@ type blockIndex struct {
 
 func newBlockIndex(m *Model) blockIndex {
 	n := len(m.preps)
-	x := blockIndex{members: make([][]int32, len(m.keys)), windowed: make([]bool, len(m.keys)), start: make([]int32, n+1)}
-	for j, k := range m.keys {
-		b := m.blocks[k]
+	x := blockIndex{members: make([][]int32, len(m.blockList)), windowed: make([]bool, len(m.blockList)), start: make([]int32, n+1)}
+	for j, b := range m.blockList {
 		x.stats.Blocks++
 		x.stats.LargestBlock = max(x.stats.LargestBlock, len(b))
 		if len(b) > maxBlock {
@@ -230,11 +268,11 @@ func (x *blockIndex) candidate(a, b int32) bool {
 // to amortise the bookkeeping.
 const scanChunk = 64
 
-// scratch is one worker's buffers for blockIndex.neighbours, and its
-// scorer.
+// scratch is one worker's buffers for blockIndex.neighbours and score,
+// and its scorer.
 type scratch struct {
-	seen, nb []int32
-	sc       *scorer
+	seen, nb, list []int32
+	sc             *scorer
 }
 
 // forChunks runs f on the chunks of records [lo, hi) on workers
@@ -252,6 +290,7 @@ func (m *Model) forChunks(f func(chunk int, lo, hi int32, s *scratch)) {
 	for range min(workers, max(chunks, 1)) {
 		wg.Go(func() {
 			s := &scratch{seen: make([]int32, n), sc: newScorer()}
+			s.sc.denseLen = len(m.stats.dict)
 			for i := range s.seen {
 				s.seen[i] = -1
 			}
@@ -285,13 +324,16 @@ func (m *Model) score() {
 	lists := make([][]int32, chunks) // the b's of a chunk's records, in order
 	deg := make([]int32, n)          // candidates b > a per record a
 	m.forChunks(func(c int, lo, hi int32, s *scratch) {
-		var l []int32
+		// Gathered in the worker's buffer and kept as an exact copy: a
+		// list grown by appends allocated about twice its size.
+		l := s.list[:0]
 		for a := lo; a < hi; a++ {
 			s.nb = m.index.neighbours(a, s.seen, s.nb)
 			deg[a] = int32(len(s.nb))
 			l = append(l, s.nb...)
 		}
-		lists[c], counts[c+1] = l, len(l)
+		s.list = l
+		lists[c], counts[c+1] = slices.Clone(l), len(l)
 	})
 	for c := 1; c < len(counts); c++ {
 		counts[c] += counts[c-1]
@@ -315,8 +357,12 @@ func (m *Model) score() {
 // blockCandidates lists the records sharing a block with an ad-hoc record.
 func (m *Model) blockCandidates(q *prep) []int32 {
 	var out []int32
-	for _, k := range m.blockKeys(q, true) {
+	keys := m.blockKeys(q, true)
+	for _, k := range keys.str {
 		out = append(out, m.blocks[k]...)
+	}
+	for _, k := range keys.tok {
+		out = append(out, m.tblocks[k]...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

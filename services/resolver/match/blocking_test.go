@@ -3,6 +3,7 @@ package match
 import (
 	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -13,8 +14,8 @@ import (
 // indices, sorted and distinct.
 func referencePairs(m *Model) [][2]int32 {
 	var out [][2]int32
-	for _, k := range m.keys {
-		b := slices.Clone(m.blocks[k])
+	for _, b := range m.blockList {
+		b := slices.Clone(b)
 		win := len(b)
 		if len(b) > maxBlock {
 			slices.SortFunc(b, func(x, y int32) int {
@@ -175,5 +176,58 @@ func TestDenseAndSparseAgree(t *testing.T) {
 	}
 	if compared == 0 {
 		t.Fatal("no merges compared")
+	}
+}
+
+// TestDenseAndSparseAgreeRandom compares the agglomerations on random
+// graphs with many tied means and conflicting documents: hacDense's lazy
+// rescans of stale rows must not change a merge or its order.
+func TestDenseAndSparseAgreeRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	probs := []float64{0.55, 0.6, 0.75, 0.75, 0.9, 0.95, 1, 0.3, 0.1}
+	var sc denseScratch // reused across graphs, as in cluster
+	for round := range 300 {
+		n := 2 + rng.IntN(120)
+		nodes := make([]int32, n)
+		for i := range nodes {
+			nodes[i] = int32(i)
+		}
+		var edges []gEdge
+		density := 0.05 + rng.Float64()*0.6
+		for a := range n {
+			for b := a + 1; b < n; b++ {
+				if rng.Float64() < density {
+					k := 1 + rng.IntN(3)
+					var sum float64
+					for range k {
+						sum += probs[rng.IntN(len(probs))]
+					}
+					edges = append(edges, gEdge{a: int32(a), b: int32(b), sum: sum, n: int32(k)})
+				}
+			}
+		}
+		docs := 1 + rng.IntN(3*n)
+		build := func() ([]*group, []int32) {
+			gs := make([]*group, n)
+			al := make([]int32, n)
+			for i := range gs {
+				gs[i] = &group{size: 1, minLink: 1}
+				gs[i].addDoc(fmt.Sprint("d", (i*7919)%docs))
+				al[i] = int32(i)
+			}
+			return gs, al
+		}
+		gd, ad := build()
+		gs, as := build()
+		md := hacDense(gd, ad, nodes, edges, 0.5, &sc)
+		ms := hacSparse(gs, as, nodes, edges, 0.5)
+		if md != ms || !slices.Equal(ad, as) {
+			t.Fatalf("round %d (n=%d): dense made %d merges, sparse %d (or different ones)", round, n, md, ms)
+		}
+		for i := range gd {
+			if (gd[i] == nil) != (gs[i] == nil) || gd[i] != nil && (gd[i].size != gs[i].size || gd[i].minLink != gs[i].minLink) {
+				t.Fatalf("round %d: group %d differs", round, i)
+			}
+		}
 	}
 }

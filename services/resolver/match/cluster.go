@@ -500,6 +500,7 @@ type denseScratch struct {
 	alive []bool
 	bestK []int
 	bestV []float64
+	stale []bool
 }
 
 // get returns the matrices for n nodes, cleared.
@@ -516,10 +517,17 @@ func (d *denseScratch) get(n int) (sum []float64, cnt []int32, avg []float64) {
 
 // hacDense agglomerates one component (nodes ascending) with n×n sums,
 // counts and means and a nearest-neighbour array instead of a heap: a
-// merge costs O(n) plus O(n) per node whose best neighbour was one of the
-// merged pair, and finding a node's best neighbour is a scan of one row of
-// means. It makes the same merges in the same order as hacSparse (highest
-// mean first, ties to the lowest ids). It returns the number of merges.
+// merge costs O(n) plus O(n) per row scan, and finding a node's best
+// neighbour is a scan of one row of means. It makes the same merges in the
+// same order as hacSparse (highest mean first, ties to the lowest ids). It
+// returns the number of merges.
+//
+// A node whose best neighbour was merged away and whose link to the merged
+// group is lower is not rescanned at once: its row is marked stale and
+// bestV keeps the old best, an upper bound of the row (no other entry
+// changed). It is rescanned only when that bound could make it the next
+// merge; in a big cluster absorbing its members one by one, most rows went
+// stale merge after merge and were rescanned each time.
 //
 // A mean of 0 stands for "no link" in avg: th > 0, so neither can merge.
 func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th float64, sc *denseScratch) int {
@@ -540,11 +548,11 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 		avg[a*n+b], avg[b*n+a] = v, v
 	}
 	if cap(sc.alive) < n {
-		sc.alive, sc.bestK, sc.bestV = make([]bool, n), make([]int, n), make([]float64, n)
+		sc.alive, sc.bestK, sc.bestV, sc.stale = make([]bool, n), make([]int, n), make([]float64, n), make([]bool, n)
 	}
-	alive, bestK, bestV := sc.alive[:n], sc.bestK[:n], sc.bestV[:n]
+	alive, bestK, bestV, stale := sc.alive[:n], sc.bestK[:n], sc.bestV[:n], sc.stale[:n]
 	for i := range alive {
-		alive[i] = true
+		alive[i], stale[i] = true, false
 	}
 	// recompute finds i's best neighbour: the first highest mean of its
 	// row (dead and blocked nodes read 0), if it reaches th.
@@ -558,7 +566,7 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 		if v < th {
 			k, v = -1, -1
 		}
-		bestK[i], bestV[i] = k, v
+		bestK[i], bestV[i], stale[i] = k, v, false
 	}
 	for i := range n {
 		recompute(i)
@@ -566,14 +574,27 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 	merges := 0
 	for {
 		a, b, v := -1, -1, -1.0
+		st := -1 // the stale row whose bound is the highest, if it beats a, b
 		for i := range n {
 			if !alive[i] || bestK[i] < 0 {
+				continue
+			}
+			if stale[i] {
+				// Its true best is at most bestV[i], with any ids: it may
+				// win if the bound reaches v.
+				if bestV[i] >= v && (st < 0 || bestV[i] > bestV[st]) {
+					st = i
+				}
 				continue
 			}
 			x, y := min(i, bestK[i]), max(i, bestK[i])
 			if bestV[i] > v || (bestV[i] == v && (x < a || (x == a && y < b))) {
 				a, b, v = x, y, bestV[i]
 			}
+		}
+		if st >= 0 && bestV[st] >= v {
+			recompute(st)
+			continue
 		}
 		if a < 0 {
 			return merges
@@ -615,6 +636,14 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 			if !alive[k] || k == a {
 				continue
 			}
+			if stale[k] {
+				// Entry b is gone and entry a changed: the bound still
+				// holds, and a link to a above it is the row's best.
+				if w := avg[k*n+a]; w > bestV[k] {
+					bestK[k], bestV[k], stale[k] = a, w, false
+				}
+				continue
+			}
 			if bestK[k] == a || bestK[k] == b {
 				// Only entries a and b of k's row changed, and every entry
 				// before the old best was below it: if the new link to a
@@ -623,7 +652,7 @@ func hacDense(groups []*group, alias []int32, nodes []int32, edges []gEdge, th f
 				if w := avg[k*n+a]; w >= bestV[k] {
 					bestK[k], bestV[k] = a, w
 				} else {
-					recompute(k)
+					stale[k] = true // bestV[k] bounds the row
 				}
 			} else if w := avg[k*n+a]; w >= th && (w > bestV[k] || (w == bestV[k] && a < bestK[k])) {
 				bestK[k], bestV[k] = a, w

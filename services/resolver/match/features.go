@@ -193,6 +193,10 @@ type corpus struct {
 	// blockCount per family|initial.
 	nameCount  map[string]int
 	blockCount map[string]int
+	// slab, when it has room, holds the token ids ids returns: New sizes
+	// it from the word counts so that the records' ids are one allocation
+	// instead of one per field and record.
+	slab []int32
 }
 
 func newCorpus() corpus {
@@ -203,7 +207,12 @@ func newCorpus() corpus {
 // frozen (ad-hoc records in Best), unknown words get ids beyond the
 // dictionary from local, so the model is not changed.
 func (c *corpus) ids(ws []string, local map[string]int32) []int32 {
-	out := make([]int32, 0, len(ws))
+	var out []int32
+	if n := len(c.slab); !c.frozen && cap(c.slab)-n >= len(ws) {
+		out, c.slab = c.slab[n:n:n+len(ws)], c.slab[:n+len(ws)]
+	} else {
+		out = make([]int32, 0, len(ws))
+	}
 	for _, w := range ws {
 		id, ok := c.dict[w]
 		if !ok {
@@ -275,6 +284,7 @@ type normCache struct {
 	coauth map[string]string // co-author name → personKey; "" = no family name
 	words  [3]map[string][]string
 	tri    triSet // trigrams' scratch
+	parts  [][]string
 }
 
 // triScratch is a triSet for trigrams: the cache's, or a new one.
@@ -318,6 +328,36 @@ func (nc *normCache) wordsOf(fn int, s string) []string {
 }
 
 var wordFuncs = [3]func(string) []string{contentWords, orgWords, authorWords}
+
+// authorTokens are the author words of a work's authors, in order: one
+// exactly sized slice (appending them grew it several times per record).
+func (nc *normCache) authorTokens(authors []string) []string {
+	if len(authors) == 1 {
+		return nc.wordsOf(cAuthor, authors[0]) // read only, like every cached slice
+	}
+	var parts [][]string
+	if nc != nil {
+		parts = nc.parts[:0]
+	}
+	n := 0
+	for _, a := range authors {
+		w := nc.wordsOf(cAuthor, a)
+		parts = append(parts, w)
+		n += len(w)
+	}
+	var aw []string
+	if n > 0 {
+		aw = make([]string, 0, n)
+		for _, w := range parts {
+			aw = append(aw, w...)
+		}
+	}
+	if nc != nil {
+		clear(parts) // the buffer must not keep old slices alive
+		nc.parts = parts[:0]
+	}
+	return aw
+}
 
 // authorWords are the words of an author name that count as author tokens
 // of a work.
@@ -389,11 +429,7 @@ func normalize(r *Record, nc *normCache) (prep, [nFields][]string) {
 		p.triK, p.triRest = trigrams(p.titleKey, nc.triScratch())
 		ws[fTitle] = tw
 		ws[fVenue] = nc.wordsOf(cContent, r.Venue)
-		var aw []string
-		for _, a := range r.Authors {
-			aw = append(aw, nc.wordsOf(cAuthor, a)...)
-		}
-		ws[fAuth] = aw
+		ws[fAuth] = nc.authorTokens(r.Authors)
 	default:
 		var nw []string
 		if r.Kind == Organization {
@@ -483,16 +519,41 @@ func (c *corpus) dfOf(f int, id int32) int32 {
 	return 0
 }
 
-// vectorize builds the unit TF-IDF vectors (log tf) of a record.
-func (c *corpus) vectorize(p *prep) {
+// vecScratch is a vectorize worker's buffers: the sorted ids of a field,
+// and a slab the vectors are cut from (one allocation per chunk of
+// records instead of one per field and record, which was most of New's
+// allocations and so of the garbage collections in a fresh process).
+type vecScratch struct {
+	ids  []int32
+	slab []term
+}
+
+// vectorize builds the unit TF-IDF vectors (log tf) of a record. vs may be
+// nil.
+func (c *corpus) vectorize(p *prep, vs *vecScratch) {
+	if vs == nil {
+		vs = &vecScratch{}
+	}
 	for f := range nFields {
 		ts := p.toks[f]
 		if len(ts) == 0 {
 			continue
 		}
-		ids := slices.Clone(ts)
+		ids := append(vs.ids[:0], ts...)
+		vs.ids = ids
 		slices.Sort(ids)
-		var v vec
+		distinct := 1
+		for i := 1; i < len(ids); i++ {
+			if ids[i] != ids[i-1] {
+				distinct++
+			}
+		}
+		if cap(vs.slab)-len(vs.slab) < distinct {
+			vs.slab = make([]term, 0, distinct)
+		}
+		n := len(vs.slab)
+		v := vec(vs.slab[n : n : n+distinct])
+		vs.slab = vs.slab[:n+distinct]
 		var norm float64
 		for i := 0; i < len(ids); {
 			j := i
@@ -541,12 +602,13 @@ func (c *corpus) authorOverlap(a, b *prep) float64 {
 	return c.overlap(fAuth, a.vecs[fAuth], b.vecs[fAuth], a.authW, b.authW)
 }
 
-// titleContainment is the idf-weighted overlap coefficient of two titles.
-func (c *corpus) titleContainment(a, b *prep) float64 {
-	return c.overlap(fTitle, a.vecs[fTitle], b.vecs[fTitle], a.titleW, b.titleW)
+func (c *corpus) overlap(f int, va, vb vec, wa, wb float64) float64 {
+	return overlapOf(c.sharedIdf(va, vb), wa, wb)
 }
 
-func (c *corpus) overlap(f int, va, vb vec, wa, wb float64) float64 {
+// sharedIdf is the idf mass of the tokens va and vb share, summed in
+// ascending id order.
+func (c *corpus) sharedIdf(va, vb vec) float64 {
 	var s float64
 	i, j := 0, 0
 	for i < len(va) && j < len(vb) {
@@ -561,6 +623,12 @@ func (c *corpus) overlap(f int, va, vb vec, wa, wb float64) float64 {
 			j++
 		}
 	}
+	return s
+}
+
+// overlapOf is the overlap coefficient of a shared mass s over the masses
+// wa and wb.
+func overlapOf(s, wa, wb float64) float64 {
 	d := min(wa, wb)
 	if d == 0 {
 		return 0

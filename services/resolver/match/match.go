@@ -189,8 +189,14 @@ type Model struct {
 	stats corpus
 	// blocks: key → canonical record indices (ascending)
 	blocks map[string][]int32
-	keys   []string // sorted block keys with ≥ 2 records
-	index  blockIndex
+	// tblocks: token key (see tokenKey) → canonical record indices, for
+	// the rare-token keys of works and others: integers, not strings, as
+	// they are most of a batch of works' keys.
+	tblocks map[uint64][]int32
+	// blockList: the blocks with ≥ 2 records, those of blocks by sorted
+	// key, then those of tblocks by sorted key.
+	blockList [][]int32
+	index     blockIndex
 	// candidates (canonical indices, a < b, sorted) and their scores,
 	// filled by score(); the clustering uses them and then drops them (a
 	// big batch has millions), so Explain and CandidatePairs ask the block
@@ -248,11 +254,31 @@ func New(records []Record, opts Options) *Model {
 			m.preps[c], words[c] = normalize(&m.recs[c], nc)
 		}
 	})
+	total := 0
+	for c := range words {
+		for _, ws := range words[c] {
+			total += len(ws)
+		}
+	}
+	m.stats.slab = make([]int32, 0, total)
 	for c := range m.preps { // token ids in canonical order: deterministic
 		m.stats.assign(&m.preps[c], &words[c])
 	}
+	m.stats.slab = nil
 	m.stats.finish(m.preps)
-	parallel(n, opts.Workers, func(c int) { m.stats.vectorize(&m.preps[c]) })
+	parallelChunks(n, opts.Workers, func(lo, hi int) {
+		var vs vecScratch
+		total := 0 // a chunk's vectors have at most one term per token
+		for c := lo; c < hi; c++ {
+			for _, ts := range m.preps[c].toks {
+				total += len(ts)
+			}
+		}
+		vs.slab = make([]term, 0, total)
+		for c := lo; c < hi; c++ {
+			m.stats.vectorize(&m.preps[c], &vs)
+		}
+	})
 	m.block()
 	return m
 }
@@ -391,7 +417,7 @@ func (m *Model) Best(r Record) (cluster int, score float64) {
 		m.Cluster()
 	}
 	q := m.stats.tokenize(&r)
-	m.stats.vectorize(&q)
+	m.stats.vectorize(&q, nil)
 	cands := m.blockCandidates(&q)
 	sc := newScorer()
 	sc.prepare(&q)

@@ -279,25 +279,33 @@ var nicknameFile string
 
 var (
 	nicknameOnce sync.Once
-	nicknames    map[string]bool // "a b" with a < b
+	// nicknames holds {a, b} with a < b: a pair of strings, not "a b",
+	// so that a lookup per compared pair builds no string.
+	nicknames map[[2]string]bool
 )
 
 // isNickname reports whether a and b are known variants of one given name
 // (chris ↔ christopher), from the embedded table derived from S2AND.
 func isNickname(a, b string) bool {
 	nicknameOnce.Do(func() {
-		nicknames = make(map[string]bool, 6000)
+		nicknames = make(map[[2]string]bool, 6000)
 		for line := range strings.SplitSeq(nicknameFile, "\n") {
 			if line == "" || line[0] == '#' {
 				continue
 			}
-			nicknames[line] = true
+			// The key of a line "x y" is what "x"+" "+"y" matched before:
+			// split at each space that could have been the join.
+			for i := 0; i < len(line); i++ {
+				if line[i] == ' ' {
+					nicknames[[2]string{line[:i], line[i+1:]}] = true
+				}
+			}
 		}
 	})
 	if a > b {
 		a, b = b, a
 	}
-	return nicknames[a+" "+b]
+	return nicknames[[2]string{a, b}]
 }
 
 // jaroWinkler is the Jaro–Winkler similarity of two (folded) strings,

@@ -66,6 +66,17 @@ type scorer struct {
 	// comparison of works.
 	tri   triSet
 	triOf *prep
+	// dense holds, indexed by token id, the title, author and venue terms
+	// of a work prepared as a (zero where a has none), so that a pair's
+	// title cosine, title containment, author overlap and venue cosine are
+	// one lookup per term of b instead of four merges of sorted lists.
+	// The sums add the same products in the same (ascending id) order as
+	// the merges, plus exact zeros, so they are bit-for-bit the same.
+	dense   []denseTerm
+	denseOf *prep
+	// denseLen is the size dense is first given (the dictionary's, when
+	// known), so that it is allocated once.
+	denseLen int
 	// sig memoises sigmoid: a logit is a sum of a few frozen weights, so
 	// few distinct values recur over millions of pairs, and math.Exp was a
 	// tenth of the scoring. Direct-mapped by the bits of the logit; every
@@ -97,7 +108,15 @@ func (s *scorer) sigmoid(x float64) float64 {
 	return p
 }
 
-// prepare makes a the record whose trigrams are in the set.
+// denseTerm is a work's weights of one token: title weight and idf,
+// author idf, venue weight.
+type denseTerm struct{ tw, tidf, aidf, vw float32 }
+
+// denseFields are the fields a work's dense terms hold.
+var denseFields = [...]int{fTitle, fAuth, fVenue}
+
+// prepare makes a the record whose trigrams are in the set (and, for a
+// work, whose terms are in dense).
 func (s *scorer) prepare(a *prep) {
 	if s.triOf != nil {
 		for _, k := range s.triOf.triK {
@@ -108,6 +127,84 @@ func (s *scorer) prepare(a *prep) {
 	for _, k := range a.triK {
 		s.tri[k>>6] |= 1 << (k & 63)
 	}
+	if s.denseOf != nil {
+		for _, f := range denseFields {
+			for _, t := range s.denseOf.vecs[f] {
+				s.dense[t.id] = denseTerm{}
+			}
+		}
+		s.denseOf = nil
+	}
+	if a.kind != Work {
+		return
+	}
+	need := 0
+	for _, f := range denseFields {
+		if v := a.vecs[f]; len(v) > 0 {
+			need = max(need, int(v[len(v)-1].id)+1)
+		}
+	}
+	if need > len(s.dense) {
+		s.dense = append(s.dense, make([]denseTerm, max(need, 2*len(s.dense), s.denseLen)-len(s.dense))...)
+	}
+	for _, t := range a.vecs[fTitle] {
+		s.dense[t.id].tw, s.dense[t.id].tidf = t.w, t.idf
+	}
+	for _, t := range a.vecs[fAuth] {
+		s.dense[t.id].aidf = t.idf
+	}
+	for _, t := range a.vecs[fVenue] {
+		s.dense[t.id].vw = t.w
+	}
+	s.denseOf = a
+}
+
+// titleSums returns cosine(a, b) and the shared idf mass of the titles of
+// a and b (see overlap), from dense when a is prepared: the same sums, in
+// the same order, as the merges.
+func (s *scorer) titleSums(c *corpus, a, b *prep) (cos, shared float64) {
+	if s == nil || s.denseOf != a {
+		return cosine(a.vecs[fTitle], b.vecs[fTitle]), c.sharedIdf(a.vecs[fTitle], b.vecs[fTitle])
+	}
+	d := s.dense
+	for _, t := range b.vecs[fTitle] {
+		if int(t.id) < len(d) {
+			x := &d[t.id]
+			cos += float64(x.tw) * float64(t.w)
+			shared += float64(x.tidf)
+		}
+	}
+	return cos, shared
+}
+
+// authorOverlap is corpus.authorOverlap, from dense when a is prepared.
+func (s *scorer) authorOverlap(c *corpus, a, b *prep) float64 {
+	if s == nil || s.denseOf != a {
+		return c.authorOverlap(a, b)
+	}
+	var shared float64
+	d := s.dense
+	for _, t := range b.vecs[fAuth] {
+		if int(t.id) < len(d) {
+			shared += float64(d[t.id].aidf)
+		}
+	}
+	return overlapOf(shared, a.authW, b.authW)
+}
+
+// venueCosine is the cosine of the venues, from dense when a is prepared.
+func (s *scorer) venueCosine(a, b *prep) float64 {
+	if s == nil || s.denseOf != a {
+		return cosine(a.vecs[fVenue], b.vecs[fVenue])
+	}
+	var cos float64
+	d := s.dense
+	for _, t := range b.vecs[fVenue] {
+		if int(t.id) < len(d) {
+			cos += float64(d[t.id].vw) * float64(t.w)
+		}
+	}
+	return cos
 }
 
 // dice is the Dice coefficient of a's and b's trigrams, from the set when
@@ -327,7 +424,7 @@ func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 	var s, w float64
 	var lvl string
 	if len(a.vecs[fTitle]) > 0 && len(b.vecs[fTitle]) > 0 {
-		cos := cosine(a.vecs[fTitle], b.vecs[fTitle])
+		cos, shared := sc.titleSums(&m.stats, a, b)
 		// Trigrams catch typos and split words; titles sharing under
 		// minCosineForTrigrams of their TF-IDF mass are not worth the
 		// (costlier) trigram comparison.
@@ -337,7 +434,7 @@ func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 		}
 		c := max(cos, tri)
 		switch {
-		case c < 0.85 && min(len(a.vecs[fTitle]), len(b.vecs[fTitle])) >= 2 && m.stats.titleContainment(a, b) >= 0.95:
+		case c < 0.85 && min(len(a.vecs[fTitle]), len(b.vecs[fTitle])) >= 2 && overlapOf(shared, a.titleW, b.titleW) >= 0.95:
 			w, lvl = wTitleContained, "contained"
 		case c >= 0.95:
 			w, lvl = wTitle95, "≥0.95"
@@ -358,7 +455,7 @@ func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 		})
 	}
 	if a.authW > 0 && b.authW > 0 {
-		o := m.stats.authorOverlap(a, b)
+		o := sc.authorOverlap(&m.stats, a, b)
 		switch {
 		case o >= 0.8:
 			w, lvl = wAuthHigh, "≥0.8"
@@ -389,7 +486,7 @@ func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 		rec.add("year", lvl, w, func() string { return fmt.Sprintf("%d / %d", a.year, b.year) })
 	}
 	if len(a.vecs[fVenue]) > 0 && len(b.vecs[fVenue]) > 0 {
-		c := cosine(a.vecs[fVenue], b.vecs[fVenue])
+		c := sc.venueCosine(a, b)
 		if c >= 0.5 {
 			w, lvl = wVenueHigh, "≥0.5"
 		} else {
