@@ -60,12 +60,12 @@ func (m *Model) blockKeys(p *prep, adhoc bool) recKeys {
 			}
 		}
 	case Work:
-		keys.tok = m.rareKeys(keys.tok, p.kind, fTitle, p.toks[fTitle], adhoc)
-		if len(p.toks[fTitle]) == 0 {
-			keys.tok = m.rareKeys(keys.tok, p.kind, fAuth, p.toks[fAuth], adhoc)
+		keys.tok = m.rareKeys(keys.tok, p.kind, fTitle, p.vecs[fTitle], adhoc)
+		if len(p.vecs[fTitle]) == 0 {
+			keys.tok = m.rareKeys(keys.tok, p.kind, fAuth, p.vecs[fAuth], adhoc)
 		}
 	default:
-		keys.tok = m.rareKeys(keys.tok, p.kind, fName, p.toks[fName], adhoc)
+		keys.tok = m.rareKeys(keys.tok, p.kind, fName, p.vecs[fName], adhoc)
 		if p.titleKey != "" {
 			keys.str = append(keys.str, kind+"x:"+p.titleKey)
 		}
@@ -74,16 +74,17 @@ func (m *Model) blockKeys(p *prep, adhoc bool) recKeys {
 }
 
 // rareKeys appends keys for the rareTokens rarest tokens (document
-// frequency ≥ 2) of toks; ties go to the lower token id, which is
-// deterministic because ids are assigned in canonical record order.
-func (m *Model) rareKeys(keys []uint64, k Kind, f int, toks []int32, adhoc bool) []uint64 {
+// frequency ≥ 2) of the tokens of v; ties go to the lower token id, which
+// is deterministic because ids are assigned in canonical record order.
+func (m *Model) rareKeys(keys []uint64, k Kind, f int, v vec, adhoc bool) []uint64 {
 	type tf struct {
 		id int32
 		df int32
 	}
 	var buf [32]tf // most titles fit: no allocation
 	c := buf[:0]
-	for _, id := range toks {
+	for _, t := range v {
+		id := t.id
 		d := m.stats.dfOf(f, id)
 		switch {
 		case d >= 2:
@@ -218,6 +219,7 @@ func newBlockIndex(m *Model) blockIndex {
 // record that must not hold a.
 func (x *blockIndex) neighbours(a int32, seen []int32, out []int32) []int32 {
 	out = out[:0]
+	sorted := true // one small block gives its records in order: no sort
 	for k := x.start[a]; k < x.start[a+1]; k++ {
 		b := x.members[x.blk[k]]
 		if !x.windowed[x.blk[k]] {
@@ -226,6 +228,7 @@ func (x *blockIndex) neighbours(a int32, seen []int32, out []int32) []int32 {
 			for _, r := range b[from:] {
 				if seen[r] != a {
 					seen[r] = a
+					sorted = sorted && (len(out) == 0 || out[len(out)-1] < r)
 					out = append(out, r)
 				}
 			}
@@ -235,11 +238,14 @@ func (x *blockIndex) neighbours(a int32, seen []int32, out []int32) []int32 {
 		for q := max(0, p-blockWindow); q < min(len(b), p+blockWindow+1); q++ {
 			if r := b[q]; r > a && seen[r] != a {
 				seen[r] = a
+				sorted = sorted && (len(out) == 0 || out[len(out)-1] < r)
 				out = append(out, r)
 			}
 		}
 	}
-	slices.Sort(out)
+	if !sorted {
+		slices.Sort(out)
+	}
 	return out
 }
 

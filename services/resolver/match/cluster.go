@@ -65,17 +65,18 @@ func (m *Model) adjudicate(ctx context.Context) error {
 type group struct {
 	size    int
 	version uint32
-	// The documents of the group's records: doc while there is at most
-	// one, docs (which then holds them all) once there are several. Most
-	// groups are one record, and a map per record was the clustering's
-	// largest allocation.
-	doc     string
-	docs    map[string]struct{}
-	orcid   string
-	doi     string
-	minLink float64 // lowest mean probability of a similarity merge
-	merged  bool    // had a similarity merge
-	idMerge bool
+	// The documents of the group's records: doc and doc2 while there are
+	// at most two, docs (which then holds them all) once there are more.
+	// Most groups are one record, and a map per record was the
+	// clustering's largest allocation; a group of two sources (a DBLP and
+	// an ACM record) needs no map either.
+	doc, doc2 string
+	docs      map[string]struct{}
+	orcid     string
+	doi       string
+	minLink   float64 // lowest mean probability of a similarity merge
+	merged    bool    // had a similarity merge
+	idMerge   bool
 }
 
 type edge struct {
@@ -355,10 +356,10 @@ func conflicts(a, b *group) bool {
 		return true
 	}
 	if a.docs == nil {
-		return a.doc != "" && b.hasDoc(a.doc)
+		return a.doc != "" && b.hasDoc(a.doc) || a.doc2 != "" && b.hasDoc(a.doc2)
 	}
 	if b.docs == nil {
-		return b.doc != "" && a.hasDoc(b.doc)
+		return b.doc != "" && a.hasDoc(b.doc) || b.doc2 != "" && a.hasDoc(b.doc2)
 	}
 	x, y := a.docs, b.docs
 	if len(x) > len(y) {
@@ -375,7 +376,7 @@ func conflicts(a, b *group) bool {
 // hasDoc reports whether a record of g is from document d (non-empty).
 func (g *group) hasDoc(d string) bool {
 	if g.docs == nil {
-		return g.doc == d
+		return g.doc == d || g.doc2 == d
 	}
 	_, ok := g.docs[d]
 	return ok
@@ -388,8 +389,10 @@ func (g *group) addDoc(d string) {
 		g.docs[d] = struct{}{}
 	case g.doc == "" || g.doc == d:
 		g.doc = d
+	case g.doc2 == "" || g.doc2 == d:
+		g.doc2 = d
 	default:
-		g.docs = map[string]struct{}{g.doc: {}, d: {}}
+		g.docs = map[string]struct{}{g.doc: {}, g.doc2: {}, d: {}}
 	}
 }
 
@@ -471,6 +474,9 @@ func absorb(gi, gf *group, avg float64) {
 	if gf.docs == nil {
 		if gf.doc != "" {
 			gi.addDoc(gf.doc)
+		}
+		if gf.doc2 != "" {
+			gi.addDoc(gf.doc2)
 		}
 	} else {
 		for d := range gf.docs {

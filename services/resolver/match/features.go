@@ -64,9 +64,10 @@ type prep struct {
 	// count; set by vectorize.
 	nameN      int
 	givenExact float64
-	// token ids per field, before vectorize (ids ≥ the dictionary size are
-	// local to an ad-hoc record)
-	toks [nFields][]int32
+	// vecs are the TF-IDF vectors per field. The token ids they come from
+	// (tokens, ids ≥ the dictionary size local to an ad-hoc record) are
+	// not kept: only vectorize reads them, and five slices per record
+	// were a fifth of this struct and pointers for the collector to scan.
 	vecs [nFields]vec
 	// authW is the idf mass of the author tokens (works).
 	authW float64
@@ -94,16 +95,27 @@ type triSet [(36*36*36 + 63) / 64]uint64
 // sorted lists per pair; the set is the same, so Dice is too. seen is
 // scratch that is empty on entry and on return.
 func trigrams(s string, seen *triSet) (slots []uint16, rest []uint32) {
-	b := []byte(strings.ReplaceAll(s, " ", ""))
-	if len(b) < 3 {
-		if len(b) == 0 {
+	// The bytes of s without spaces are read through a three-byte window
+	// rather than copied without the spaces (two allocations per record).
+	nb := len(s) - strings.Count(s, " ")
+	if nb < 3 {
+		if nb == 0 {
 			return nil, nil
 		}
-		return nil, []uint32{uint32(b[0])<<16 | uint32(len(b))}
+		first := s[strings.IndexFunc(s, func(r rune) bool { return r != ' ' })]
+		return nil, []uint32{uint32(first)<<16 | uint32(nb)}
 	}
-	slots = make([]uint16, 0, len(b)-2)
-	for i := 0; i+3 <= len(b); i++ {
-		t := uint32(b[i])<<16 | uint32(b[i+1])<<8 | uint32(b[i+2])
+	slots = make([]uint16, 0, nb-2)
+	var t uint32
+	got := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			continue
+		}
+		t = (t<<8 | uint32(s[i])) & 0xFFFFFF
+		if got++; got < 3 {
+			continue
+		}
 		if k, ok := triSlot(t); ok {
 			if seen[k>>6]>>(k&63)&1 == 0 {
 				seen[k>>6] |= 1 << (k & 63)
@@ -265,11 +277,13 @@ func personKey(family string, given []string) string {
 
 // tokenize computes everything of a record that does not need corpus
 // statistics, and counts its tokens.
-func (c *corpus) tokenize(r *Record) prep {
+func (c *corpus) tokenize(r *Record) (prep, tokens) {
 	p, ws := normalize(r, nil)
-	c.assign(&p, &ws)
-	return p
+	return p, c.assign(&p, &ws)
 }
+
+// tokens are a record's token ids per field, in word order.
+type tokens [nFields][]int32
 
 // normCache memoises, within one of New's workers, the string functions
 // normalize applies to record fields. The same strings recur from record
@@ -447,14 +461,14 @@ func normalize(r *Record, nc *normCache) (prep, [nFields][]string) {
 
 // assign maps a normalised record's words to token ids and, while the
 // corpus is being built, counts them.
-func (c *corpus) assign(p *prep, ws *[nFields][]string) {
+func (c *corpus) assign(p *prep, ws *[nFields][]string) (toks tokens) {
 	var local map[string]int32 // only ad-hoc records (frozen corpus) use it
 	if c.frozen {
 		local = map[string]int32{}
 	}
 	for f := range nFields {
 		if len(ws[f]) > 0 {
-			p.toks[f] = c.ids(ws[f], local)
+			toks[f] = c.ids(ws[f], local)
 		}
 	}
 	if !c.frozen {
@@ -465,14 +479,14 @@ func (c *corpus) assign(p *prep, ws *[nFields][]string) {
 			c.blockCount[personKey(p.family, p.given)]++
 		}
 		for f := range nFields {
-			if len(p.toks[f]) == 0 {
+			if len(toks[f]) == 0 {
 				continue
 			}
 			c.nDocs[f]++
 			// A token counts once per record: lastDoc[f][id] holds the
 			// nDocs value of the last record that counted it (a map per
 			// record cost more than the counting).
-			for _, id := range p.toks[f] {
+			for _, id := range toks[f] {
 				for int(id) >= len(c.df[f]) {
 					c.df[f] = append(c.df[f], 0)
 					c.lastDoc[f] = append(c.lastDoc[f], 0)
@@ -485,6 +499,7 @@ func (c *corpus) assign(p *prep, ws *[nFields][]string) {
 			}
 		}
 	}
+	return toks
 }
 
 // finish freezes the dictionary and computes idf per field.
@@ -530,12 +545,12 @@ type vecScratch struct {
 
 // vectorize builds the unit TF-IDF vectors (log tf) of a record. vs may be
 // nil.
-func (c *corpus) vectorize(p *prep, vs *vecScratch) {
+func (c *corpus) vectorize(p *prep, toks *tokens, vs *vecScratch) {
 	if vs == nil {
 		vs = &vecScratch{}
 	}
 	for f := range nFields {
-		ts := p.toks[f]
+		ts := toks[f]
 		if len(ts) == 0 {
 			continue
 		}

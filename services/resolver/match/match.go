@@ -261,8 +261,9 @@ func New(records []Record, opts Options) *Model {
 		}
 	}
 	m.stats.slab = make([]int32, 0, total)
-	for c := range m.preps { // token ids in canonical order: deterministic
-		m.stats.assign(&m.preps[c], &words[c])
+	toks := make([]tokens, n) // only until vectorize
+	for c := range m.preps {  // token ids in canonical order: deterministic
+		toks[c] = m.stats.assign(&m.preps[c], &words[c])
 	}
 	m.stats.slab = nil
 	m.stats.finish(m.preps)
@@ -270,13 +271,13 @@ func New(records []Record, opts Options) *Model {
 		var vs vecScratch
 		total := 0 // a chunk's vectors have at most one term per token
 		for c := lo; c < hi; c++ {
-			for _, ts := range m.preps[c].toks {
+			for _, ts := range toks[c] {
 				total += len(ts)
 			}
 		}
 		vs.slab = make([]term, 0, total)
 		for c := lo; c < hi; c++ {
-			m.stats.vectorize(&m.preps[c], &vs)
+			m.stats.vectorize(&m.preps[c], &toks[c], &vs)
 		}
 	})
 	m.block()
@@ -416,8 +417,8 @@ func (m *Model) Best(r Record) (cluster int, score float64) {
 	if m.last == nil {
 		m.Cluster()
 	}
-	q := m.stats.tokenize(&r)
-	m.stats.vectorize(&q, nil)
+	q, qt := m.stats.tokenize(&r)
+	m.stats.vectorize(&q, &qt, nil)
 	cands := m.blockCandidates(&q)
 	sc := newScorer()
 	sc.prepare(&q)

@@ -74,8 +74,8 @@ type scorer struct {
 	// the merges, plus exact zeros, so they are bit-for-bit the same.
 	dense   []denseTerm
 	denseOf *prep
-	// denseLen is the size dense is first given (the dictionary's, when
-	// known), so that it is allocated once.
+	// denseLen is the size dense is first given, the dictionary's, so
+	// that it is allocated once; 0 leaves dense unused.
 	denseLen int
 	// sig memoises sigmoid: a logit is a sum of a few frozen weights, so
 	// few distinct values recur over millions of pairs, and math.Exp was a
@@ -135,7 +135,9 @@ func (s *scorer) prepare(a *prep) {
 		}
 		s.denseOf = nil
 	}
-	if a.kind != Work {
+	if a.kind != Work || s.denseLen == 0 {
+		// Without a dictionary size (Best: one ad-hoc record against a
+		// few candidates) the merges cost less than the array.
 		return
 	}
 	need := 0
