@@ -114,7 +114,7 @@ func (h *entryHeap) Pop() any {
 // cluster joins records by trusted identifiers, then agglomerates by
 // average linkage over the candidate graph.
 func (m *Model) cluster() Result {
-	n := len(m.recs)
+	n := len(m.ids)
 	st := m.blockStats
 	st.Records = n
 	st.CandidatePairs = len(m.pairs)

@@ -181,8 +181,13 @@ type Stats struct {
 // ClusterContext) from one goroutine; once it has returned, Explain and
 // Best only read the model and may be called concurrently.
 type Model struct {
-	opts  Options
-	recs  []Record // canonical order (by ID)
+	opts Options
+	// ids are the record IDs in canonical order (by ID). The records
+	// themselves are not copied (a pointer-rich megabyte per few thousand
+	// records, for the collector to mark) except for an adjudicator, the
+	// one thing that needs them after New: recs is nil without one.
+	ids   []string
+	recs  []Record // canonical order, only with an Adjudicator
 	order []int    // order[canonical] = index in the caller's slice
 	canon []int    // canon[input] = canonical index
 	preps []prep
@@ -237,12 +242,18 @@ func New(records []Record, opts Options) *Model {
 		m.order[i] = i
 	}
 	slices.SortStableFunc(m.order, func(a, b int) int { return strings.Compare(records[a].ID, records[b].ID) })
-	m.recs = make([]Record, n)
+	m.ids = make([]string, n)
 	for c, i := range m.order {
-		m.recs[c] = records[i]
+		m.ids[c] = records[i].ID
 		m.canon[i] = c
-		if c > 0 && m.recs[c-1].ID == records[i].ID {
+		if c > 0 && m.ids[c-1] == records[i].ID {
 			panic(fmt.Sprintf("match: duplicate record ID %q", records[i].ID))
+		}
+	}
+	if opts.Adjudicator != nil {
+		m.recs = make([]Record, n) // a copy: the caller may reuse its slice
+		for c, i := range m.order {
+			m.recs[c] = records[i]
 		}
 	}
 	m.preps = make([]prep, n)
@@ -251,7 +262,7 @@ func New(records []Record, opts Options) *Model {
 	parallelChunks(n, opts.Workers, func(lo, hi int) {
 		nc := newNormCache() // per worker: records sorted by ID keep a document's together
 		for c := lo; c < hi; c++ {
-			m.preps[c], words[c] = normalize(&m.recs[c], nc)
+			m.preps[c], words[c] = normalize(&records[m.order[c]], nc)
 		}
 	})
 	total := 0
@@ -261,23 +272,41 @@ func New(records []Record, opts Options) *Model {
 		}
 	}
 	m.stats.slab = make([]int32, 0, total)
-	toks := make([]tokens, n) // only until vectorize
-	for c := range m.preps {  // token ids in canonical order: deterministic
-		toks[c] = m.stats.assign(&m.preps[c], &words[c])
+	slab := m.stats.slab[:total]
+	// The records' token ids are consecutive in slab (canonical order,
+	// then field order), so only their counts are kept until vectorize:
+	// a pointer-free array rather than five slice headers per record.
+	tlen := make([][nFields]int32, n)
+	start := make([]int32, n+1) // start[c]: offset in slab of record c's ids
+	for c := range m.preps {    // token ids in canonical order: deterministic
+		toks := m.stats.assign(&m.preps[c], &words[c])
+		off := start[c]
+		for f, ts := range toks {
+			if len(ts) > 0 && &ts[0] != &slab[off] {
+				panic("match: token ids not consecutive") // ids lost the slab: a bug
+			}
+			tlen[c][f] = int32(len(ts))
+			off += int32(len(ts))
+		}
+		start[c+1] = off
 	}
+	words = nil // the word slices are garbage from here: collectable during vectorize
 	m.stats.slab = nil
 	m.stats.finish(m.preps)
 	parallelChunks(n, opts.Workers, func(lo, hi int) {
 		var vs vecScratch
-		total := 0 // a chunk's vectors have at most one term per token
+		// a chunk's vectors have at most one term per token
+		vs.slab = make([]term, 0, start[hi]-start[lo])
 		for c := lo; c < hi; c++ {
-			for _, ts := range toks[c] {
-				total += len(ts)
+			var toks tokens
+			off := start[c]
+			for f, l := range tlen[c] {
+				if l > 0 {
+					toks[f] = slab[off : off+l : off+l]
+				}
+				off += l
 			}
-		}
-		vs.slab = make([]term, 0, total)
-		for c := lo; c < hi; c++ {
-			m.stats.vectorize(&m.preps[c], &toks[c], &vs)
+			m.stats.vectorize(&m.preps[c], &toks, &vs)
 		}
 	})
 	m.block()
@@ -313,7 +342,7 @@ func parallelChunks(n, workers int, f func(lo, hi int)) {
 }
 
 // Len is the number of records.
-func (m *Model) Len() int { return len(m.recs) }
+func (m *Model) Len() int { return len(m.ids) }
 
 // Cluster resolves the records without an adjudicator deadline; see
 // ClusterContext.
@@ -390,7 +419,7 @@ func (m *Model) Explain(i, j int) Explanation {
 	a, b := m.canon[i], m.canon[j]
 	var sig []Signal
 	s := m.compare(&m.preps[a], &m.preps[b], &sig)
-	ex := Explanation{A: m.recs[a].ID, B: m.recs[b].ID, Prior: s.prior, Score: s.logit,
+	ex := Explanation{A: m.ids[a], B: m.ids[b], Prior: s.prior, Score: s.logit,
 		Probability: s.prob, Decision: s.decision, Signals: sig}
 	ex.Candidate = a != b && m.index.candidate(int32(a), int32(b))
 	return ex

@@ -129,7 +129,7 @@ func (s *scorer) prepare(a *prep) {
 	}
 	if s.denseOf != nil {
 		for _, f := range denseFields {
-			for _, t := range s.denseOf.vecs[f] {
+			for _, t := range s.denseOf.vec(f) {
 				s.dense[t.id] = denseTerm{}
 			}
 		}
@@ -142,20 +142,20 @@ func (s *scorer) prepare(a *prep) {
 	}
 	need := 0
 	for _, f := range denseFields {
-		if v := a.vecs[f]; len(v) > 0 {
+		if v := a.vec(f); len(v) > 0 {
 			need = max(need, int(v[len(v)-1].id)+1)
 		}
 	}
 	if need > len(s.dense) {
 		s.dense = append(s.dense, make([]denseTerm, max(need, 2*len(s.dense), s.denseLen)-len(s.dense))...)
 	}
-	for _, t := range a.vecs[fTitle] {
+	for _, t := range a.vec(fTitle) {
 		s.dense[t.id].tw, s.dense[t.id].tidf = t.w, t.idf
 	}
-	for _, t := range a.vecs[fAuth] {
+	for _, t := range a.vec(fAuth) {
 		s.dense[t.id].aidf = t.idf
 	}
-	for _, t := range a.vecs[fVenue] {
+	for _, t := range a.vec(fVenue) {
 		s.dense[t.id].vw = t.w
 	}
 	s.denseOf = a
@@ -166,10 +166,10 @@ func (s *scorer) prepare(a *prep) {
 // the same order, as the merges.
 func (s *scorer) titleSums(c *corpus, a, b *prep) (cos, shared float64) {
 	if s == nil || s.denseOf != a {
-		return cosine(a.vecs[fTitle], b.vecs[fTitle]), c.sharedIdf(a.vecs[fTitle], b.vecs[fTitle])
+		return cosine(a.vec(fTitle), b.vec(fTitle)), c.sharedIdf(a.vec(fTitle), b.vec(fTitle))
 	}
 	d := s.dense
-	for _, t := range b.vecs[fTitle] {
+	for _, t := range b.vec(fTitle) {
 		if int(t.id) < len(d) {
 			x := &d[t.id]
 			cos += float64(x.tw) * float64(t.w)
@@ -186,7 +186,7 @@ func (s *scorer) authorOverlap(c *corpus, a, b *prep) float64 {
 	}
 	var shared float64
 	d := s.dense
-	for _, t := range b.vecs[fAuth] {
+	for _, t := range b.vec(fAuth) {
 		if int(t.id) < len(d) {
 			shared += float64(d[t.id].aidf)
 		}
@@ -197,11 +197,11 @@ func (s *scorer) authorOverlap(c *corpus, a, b *prep) float64 {
 // venueCosine is the cosine of the venues, from dense when a is prepared.
 func (s *scorer) venueCosine(a, b *prep) float64 {
 	if s == nil || s.denseOf != a {
-		return cosine(a.vecs[fVenue], b.vecs[fVenue])
+		return cosine(a.vec(fVenue), b.vec(fVenue))
 	}
 	var cos float64
 	d := s.dense
-	for _, t := range b.vecs[fVenue] {
+	for _, t := range b.vec(fVenue) {
 		if int(t.id) < len(d) {
 			cos += float64(d[t.id].vw) * float64(t.w)
 		}
@@ -346,8 +346,8 @@ func (m *Model) comparePersons(a, b *prep, rec recorder) float64 {
 	}
 
 	// Affiliation.
-	if len(a.vecs[fAff]) > 0 && len(b.vecs[fAff]) > 0 {
-		c := cosine(a.vecs[fAff], b.vecs[fAff])
+	if len(a.vec(fAff)) > 0 && len(b.vec(fAff)) > 0 {
+		c := cosine(a.vec(fAff), b.vec(fAff))
 		switch {
 		case c >= 0.8:
 			w, lvl = wAffHigh, "≥0.8"
@@ -363,8 +363,8 @@ func (m *Model) comparePersons(a, b *prep, rec recorder) float64 {
 	}
 
 	// Venue of the documents (weak: a field, not an identity).
-	if len(a.vecs[fVenue]) > 0 && len(b.vecs[fVenue]) > 0 {
-		if c := cosine(a.vecs[fVenue], b.vecs[fVenue]); c >= 0.5 {
+	if len(a.vec(fVenue)) > 0 && len(b.vec(fVenue)) > 0 {
+		if c := cosine(a.vec(fVenue), b.vec(fVenue)); c >= 0.5 {
 			s += wVenueSameP
 			rec.add("venue", "≥0.5", wVenueSameP, func() string { return fmt.Sprintf("cosine %.2f", c) })
 		}
@@ -425,7 +425,7 @@ func sharedSorted(a, b []string) int {
 func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 	var s, w float64
 	var lvl string
-	if len(a.vecs[fTitle]) > 0 && len(b.vecs[fTitle]) > 0 {
+	if len(a.vec(fTitle)) > 0 && len(b.vec(fTitle)) > 0 {
 		cos, shared := sc.titleSums(&m.stats, a, b)
 		// Trigrams catch typos and split words; titles sharing under
 		// minCosineForTrigrams of their TF-IDF mass are not worth the
@@ -436,7 +436,7 @@ func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 		}
 		c := max(cos, tri)
 		switch {
-		case c < 0.85 && min(len(a.vecs[fTitle]), len(b.vecs[fTitle])) >= 2 && overlapOf(shared, a.titleW, b.titleW) >= 0.95:
+		case c < 0.85 && min(len(a.vec(fTitle)), len(b.vec(fTitle))) >= 2 && overlapOf(shared, a.titleW, b.titleW) >= 0.95:
 			w, lvl = wTitleContained, "contained"
 		case c >= 0.95:
 			w, lvl = wTitle95, "≥0.95"
@@ -487,7 +487,7 @@ func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 		s += w
 		rec.add("year", lvl, w, func() string { return fmt.Sprintf("%d / %d", a.year, b.year) })
 	}
-	if len(a.vecs[fVenue]) > 0 && len(b.vecs[fVenue]) > 0 {
+	if len(a.vec(fVenue)) > 0 && len(b.vec(fVenue)) > 0 {
 		c := sc.venueCosine(a, b)
 		if c >= 0.5 {
 			w, lvl = wVenueHigh, "≥0.5"
@@ -503,7 +503,7 @@ func (m *Model) compareWorks(sc *scorer, a, b *prep, rec recorder) float64 {
 func (m *Model) compareOthers(sc *scorer, a, b *prep, rec recorder) float64 {
 	var s, w float64
 	var lvl string
-	c := max(cosine(a.vecs[fName], b.vecs[fName]), sc.dice(a, b))
+	c := max(cosine(a.vec(fName), b.vec(fName)), sc.dice(a, b))
 	if a.titleKey != "" && a.titleKey == b.titleKey {
 		c = 1
 	}
@@ -521,8 +521,8 @@ func (m *Model) compareOthers(sc *scorer, a, b *prep, rec recorder) float64 {
 	}
 	s += w
 	rec.add("name", lvl, w, func() string { return fmt.Sprintf("cosine %.2f: %q / %q", c, a.titleKey, b.titleKey) })
-	if len(a.vecs[fAff]) > 0 && len(b.vecs[fAff]) > 0 {
-		c := cosine(a.vecs[fAff], b.vecs[fAff])
+	if len(a.vec(fAff)) > 0 && len(b.vec(fAff)) > 0 {
+		c := cosine(a.vec(fAff), b.vec(fAff))
 		if c >= 0.5 {
 			w, lvl = wAffMid, "≥0.5"
 		} else {
