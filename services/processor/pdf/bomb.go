@@ -73,7 +73,7 @@ func checkBombs(ctx context.Context, data []byte, limit int64) error {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return ctxError(err)
+			return ContextError(err)
 		}
 		var err error
 		if zr == nil {

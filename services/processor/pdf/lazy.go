@@ -61,7 +61,7 @@ func (l *LazyEngine) engine(ctx context.Context) (*Engine, error) {
 	select {
 	case <-ready:
 	case <-ctx.Done():
-		return nil, ctxError(ctx.Err())
+		return nil, ContextError(ctx.Err())
 	}
 	// Safe without the lock: eng and err are written before ready closes.
 	// A start failure is kept and returned to every caller: the causes

@@ -288,7 +288,7 @@ func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts [
 		return nil, h, fmt.Errorf("%w: no %%PDF header", ErrMalformed)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, h, ctxError(err)
+		return nil, h, ContextError(err)
 	}
 	if err := checkBombs(ctx, data, e.opts.bombLimit()); err != nil {
 		return nil, h, err
@@ -304,12 +304,12 @@ func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts [
 	inst, err := e.pool.GetInstanceWithContext(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, h, ctxError(ctx.Err())
+			return nil, h, ContextError(ctx.Err())
 		}
 		return nil, h, fmt.Errorf("pdf: getting PDFium instance: %w", err)
 	}
 	s := &session{inst: inst, interrupt: !e.opts.NoInterrupt, onStep: e.opts.OnStep}
-	stop := context.AfterFunc(ctx, func() { s.kill(ctxError(ctx.Err())) })
+	stop := context.AfterFunc(ctx, func() { s.kill(ContextError(ctx.Err())) })
 
 	defer func() {
 		stop()
@@ -805,7 +805,10 @@ func isDocumentError(err error) bool {
 	return errors.Is(err, ErrEncrypted) || errors.Is(err, ErrMalformed) || errors.Is(err, ErrTooManyPages)
 }
 
-func ctxError(err error) error {
+// ContextError is how the engines report a context that ended: a passed
+// deadline wraps ErrTimeout (and context.DeadlineExceeded), a cancellation
+// the context's error.
+func ContextError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: %w", ErrTimeout, err)
 	}

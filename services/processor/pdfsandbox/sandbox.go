@@ -29,7 +29,6 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -212,7 +211,7 @@ func (s *Sandbox) run(ctx context.Context, data []byte, withHeader bool) (reply,
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		return reply{}, ctxError(ctx.Err())
+		return reply{}, pdf.ContextError(ctx.Err())
 	}
 	defer func() { <-s.slots }()
 
@@ -380,7 +379,7 @@ func start(ctx context.Context, exe, cfgJSON string, timeout time.Duration) (_ *
 		return nil, 0, fmt.Errorf("pdf sandbox: child not ready after %s", timeout)
 	case <-ctx.Done():
 		c.kill()
-		return nil, 0, ctxError(ctx.Err())
+		return nil, 0, pdf.ContextError(ctx.Err())
 	}
 }
 
@@ -439,7 +438,7 @@ func (c *child) do(ctx context.Context, req request, stepTimeout time.Duration) 
 		case <-timeout:
 			return reply{}, fmt.Errorf("%w: %s took longer than %v; sandbox child killed", pdf.ErrTimeout, stepName(steps), stepTimeout), false
 		case <-ctx.Done():
-			return reply{}, ctxError(ctx.Err()), false
+			return reply{}, pdf.ContextError(ctx.Err()), false
 		}
 	}
 }
@@ -505,13 +504,6 @@ func (c *child) stop() {
 			_ = c.cmd.Process.Kill()
 		}
 	}()
-}
-
-func ctxError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", pdf.ErrTimeout, err)
-	}
-	return fmt.Errorf("pdf: %w", err)
 }
 
 // tail keeps the last max bytes written to it: the end of a child's
