@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,12 +51,34 @@ func TestChaosShort(t *testing.T) {
 			continue
 		}
 		t.Run(k, func(t *testing.T) {
+			if f.Error != "" {
+				logTails(t, f.Error)
+			}
 			require.Empty(t, f.Error, "the run finished")
 			require.Equal(t, 1, f.Runs)
 			require.Zero(t, f.Lost, "lost")
 			require.Zero(t, f.DoubleCounted, "double counted")
 			require.True(t, f.OutputsIdentical, "outputs identical to the clean run: %v", f.Differs)
 		})
+	}
+}
+
+// logTails logs the end of every service log of a run that did not
+// finish: the work folder is a t.TempDir, gone once the test ends, and a
+// run that fails only on a loaded CI machine must leave evidence behind.
+func logTails(t *testing.T, runErr string) {
+	m := regexp.MustCompile(`\(logs in ([^)]+)\)`).FindStringSubmatch(runErr)
+	if m == nil {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(m[1], "*.log"))
+	for _, p := range logs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		t.Logf("%s, last %d of %d lines:\n%s", filepath.Base(p), min(40, len(lines)), len(lines), strings.Join(lines[max(0, len(lines)-40):], "\n"))
 	}
 }
 
