@@ -6,6 +6,7 @@ package jsstore
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,12 @@ const (
 	chunkBytes = 512 << 10
 	// maxGroup bounds how many journal events one commit carries.
 	maxGroup = 4096
+	// A journal commit is tried for up to commitTimeout, in attempts of
+	// commitAttempt, commitBackoff apart; after that its events fail and
+	// the scheduler re-queues their documents.
+	commitTimeout = 30 * time.Second
+	commitAttempt = 3 * time.Second
+	commitBackoff = 100 * time.Millisecond
 )
 
 // Store is a scheduler.Store over JetStream.
@@ -42,6 +49,10 @@ type Store struct {
 	log    *slog.Logger
 	queue  chan pendingEvent
 	done   chan struct{}
+	// writerID and groups name every journal message (Nats-Msg-Id), so a
+	// commit retried after a lost acknowledgement is stored once.
+	writerID string
+	groups   uint64
 }
 
 type pendingEvent struct {
@@ -86,7 +97,7 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("ensuring stream %s: %w", Stream, err)
 	}
-	s := &Store{js: js, kv: kv, stream: st, log: o.Log, queue: make(chan pendingEvent, 1<<16), done: make(chan struct{})}
+	s := &Store{js: js, kv: kv, stream: st, log: o.Log, queue: make(chan pendingEvent, 1<<16), done: make(chan struct{}), writerID: rand.Text()}
 	go s.writer()
 	return s, nil
 }
@@ -205,30 +216,55 @@ func (s *Store) commit(group []pendingEvent) {
 		byBatch[p.batch] = append(byBatch[p.batch], p.ev)
 	}
 	errs := map[string]error{}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	futures := make(map[string]jetstream.PubAckFuture, len(order))
+	payloads := map[string][]byte{}
 	for _, b := range order {
 		data, err := json.Marshal(byBatch[b])
 		if err != nil {
 			errs[b] = err
 			continue
 		}
-		f, err := s.js.PublishAsync(eventsSubject(b), data)
-		if err != nil {
-			errs[b] = err
-			continue
-		}
-		futures[b] = f
+		payloads[b] = data
 	}
-	for b, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			errs[b] = err
-		case <-ctx.Done():
-			errs[b] = ctx.Err()
+	s.groups++
+	gid := s.groups
+	// Attempts are short and repeated with the same message ids: when a
+	// stream leader dies mid-commit (a NATS node lost), its publish is
+	// never acknowledged, and waiting out one long timeout would hold every
+	// transition of the scheduler for that long; a retry reaches the new
+	// leader within seconds, and deduplication keeps a commit that did land
+	// from being journaled twice.
+	deadline := time.Now().Add(commitTimeout)
+	for len(payloads) > 0 {
+		end := time.Now().Add(commitAttempt)
+		if end.After(deadline) {
+			end = deadline
 		}
+		ctx, cancel := context.WithDeadline(context.Background(), end)
+		futures := make(map[string]jetstream.PubAckFuture, len(payloads))
+		for b, data := range payloads {
+			f, err := s.js.PublishAsync(eventsSubject(b), data, jetstream.WithMsgID(fmt.Sprintf("%s.%d.%s", s.writerID, gid, b)))
+			if err != nil {
+				errs[b] = err
+				continue
+			}
+			futures[b] = f
+		}
+		for b, f := range futures {
+			select {
+			case <-f.Ok():
+				delete(payloads, b)
+				delete(errs, b)
+			case err := <-f.Err():
+				errs[b] = err
+			case <-ctx.Done():
+				errs[b] = ctx.Err()
+			}
+		}
+		cancel()
+		if len(payloads) == 0 || !time.Now().Add(commitBackoff).Before(deadline) {
+			break
+		}
+		time.Sleep(commitBackoff)
 	}
 	for _, p := range group {
 		if err := errs[p.batch]; err != nil {
