@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/docbatch/docbatch/services/platform/natsbus"
@@ -234,6 +235,7 @@ func (s *Store) commit(group []pendingEvent) {
 	// leader within seconds, and deduplication keeps a commit that did land
 	// from being journaled twice.
 	deadline := time.Now().Add(commitTimeout)
+	closed := false // the connection is gone for good (shutdown): no retry can succeed
 	for len(payloads) > 0 {
 		end := time.Now().Add(commitAttempt)
 		if end.After(deadline) {
@@ -245,6 +247,9 @@ func (s *Store) commit(group []pendingEvent) {
 			f, err := s.js.PublishAsync(eventsSubject(b), data, jetstream.WithMsgID(fmt.Sprintf("%s.%d.%s", s.writerID, gid, b)))
 			if err != nil {
 				errs[b] = err
+				if errors.Is(err, nats.ErrConnectionClosed) {
+					closed = true
+				}
 				continue
 			}
 			futures[b] = f
@@ -256,12 +261,15 @@ func (s *Store) commit(group []pendingEvent) {
 				delete(errs, b)
 			case err := <-f.Err():
 				errs[b] = err
+				if errors.Is(err, nats.ErrConnectionClosed) {
+					closed = true
+				}
 			case <-ctx.Done():
 				errs[b] = ctx.Err()
 			}
 		}
 		cancel()
-		if len(payloads) == 0 || !time.Now().Add(commitBackoff).Before(deadline) {
+		if len(payloads) == 0 || closed || !time.Now().Add(commitBackoff).Before(deadline) {
 			break
 		}
 		time.Sleep(commitBackoff)
