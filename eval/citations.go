@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/docbatch/docbatch/client"
@@ -311,39 +310,20 @@ func extractForCitations(ctx context.Context, dir string, ids []string, opts Cit
 	results := make([]*processorv1.DocumentResult, len(ids))
 	labels := make([][]string, len(ids))
 	errs := make([]error, len(ids))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ids[i])))
-				if err != nil {
-					errs[i] = err
-					results[i] = documentResult(ids[i], nil, err)
-					continue
-				}
-				if opts.Labels == LabelsSubjectHeading {
-					labels[i] = subjectHeadings(data)
-				}
-				doc, err := extract.Extract(ctx, bytes.NewReader(data), path.Base(ids[i]), extract.Options{MaxBytes: opts.MaxBytes, PDF: opts.PDF})
-				errs[i] = err
-				results[i] = documentResult(ids[i], doc, err)
-			}
-		}()
-	}
-feed:
-	for i := range ids {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	if err := parallel(ctx, len(ids), opts.Workers, func(i int) {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ids[i])))
+		if err != nil {
+			errs[i] = err
+			results[i] = documentResult(ids[i], nil, err)
+			return
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		if opts.Labels == LabelsSubjectHeading {
+			labels[i] = subjectHeadings(data)
+		}
+		doc, err := extract.Extract(ctx, bytes.NewReader(data), path.Base(ids[i]), extract.Options{MaxBytes: opts.MaxBytes, PDF: opts.PDF})
+		errs[i] = err
+		results[i] = documentResult(ids[i], doc, err)
+	}); err != nil {
 		return nil, nil, nil, err
 	}
 	return results, labels, errs, nil

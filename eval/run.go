@@ -160,32 +160,13 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	scores := make([]docScore, len(jobs))
 	diffs := make([]bytes.Buffer, len(jobs))
 	errs := make([]error, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				var diff io.Writer
-				if opts.Diff != nil {
-					diff = &diffs[i]
-				}
-				scores[i], errs[i] = score(ctx, jobs[i], opts, diff)
-			}
-		}()
-	}
-feed:
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	if err := parallel(ctx, len(jobs), opts.Workers, func(i int) {
+		var diff io.Writer
+		if opts.Diff != nil {
+			diff = &diffs[i]
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		scores[i], errs[i] = score(ctx, jobs[i], opts, diff)
+	}); err != nil {
 		return nil, err
 	}
 	res.Seconds = time.Since(start).Seconds()
@@ -395,4 +376,29 @@ func rel(dir, path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
+}
+
+// parallel calls fn(i) for every i in [0, n) on workers goroutines and
+// returns ctx's error if it ended before every index was handed out.
+func parallel(ctx context.Context, n, workers int, fn func(i int)) error {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
 }
