@@ -70,11 +70,7 @@ func peakRSS() (uint64, bool) { return statusField("VmHWM:") }
 
 // statusField reads a "kB" field of /proc/self/status, in bytes.
 func statusField(name string) (uint64, bool) {
-	return procStatusField("/proc/self/status", name)
-}
-
-func procStatusField(path, name string) (uint64, bool) {
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0, false
 	}
