@@ -141,7 +141,7 @@ func (e *Extractor) Extract(ctx context.Context, root, slashPath string, reserva
 		return nil, fmt.Errorf("%w: %s is %d bytes, %d reserved", ErrOutOfMemory, slashPath, size, reservation)
 	}
 	var meter pdf.Meter
-	doc, err := e.extract(pdf.WithMeter(ctx, &meter), ctxReader{ctx, f}, path.Base(slashPath))
+	doc, err := e.extract(pdf.WithMeter(ctx, &meter), ctxReader{ctx, f}, path.Base(slashPath), size)
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrTimeout) {
 			return nil, fmt.Errorf("%s: %w (%w)", slashPath, cause, err)
@@ -157,13 +157,13 @@ func (e *Extractor) Extract(ctx context.Context, root, slashPath string, reserva
 
 // extract contains panics: one bad document must not take down the
 // processor and the other documents running beside it (invariant 5).
-func (e *Extractor) extract(ctx context.Context, r io.Reader, name string) (doc *extract.Document, err error) {
+func (e *Extractor) extract(ctx context.Context, r io.Reader, name string, size int64) (doc *extract.Document, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			doc, err = nil, &PanicError{Value: p, Stack: debug.Stack()}
 		}
 	}()
-	return extract.Extract(ctx, r, name, extract.Options{MaxBytes: e.maxBytes, PDF: e.pdf})
+	return extract.Extract(ctx, r, name, extract.Options{MaxBytes: e.maxBytes, PDF: e.pdf, Size: size})
 }
 
 // open validates the path lexically (so the error says exactly what is

@@ -81,4 +81,8 @@ type Options struct {
 	MaxBytes int64
 	// PDF extracts page texts; nil makes PDF input fail with ErrUnsupportedFormat.
 	PDF PDFTextSource
+	// Size is the input's size in bytes when the caller knows it (a file's
+	// stat), 0 otherwise; the input is then read into one buffer of that
+	// size. A wrong figure costs only a reallocation.
+	Size int64
 }

@@ -16,6 +16,11 @@ import (
 // check makes the outcome a property of the document alone.
 var ErrBomb = errors.New("pdf: decompression bomb")
 
+// maxInflateRatio is deflate's largest possible expansion: a 258-byte
+// match coded in two bits (one for its length, one for its distance) is
+// 1032:1, and nothing in the format codes more output per bit.
+const maxInflateRatio = 1032
+
 // bombLimit is the most a single stream may inflate to.
 func (o Options) bombLimit() int64 { return o.MaxMemoryBytes / 4 }
 
@@ -31,8 +36,12 @@ var (
 // FlateDecode stream PDFium would decode to extract text, and fails with
 // ErrBomb on the first that inflates past limit bytes. Image XObjects are
 // skipped: text extraction never decodes them, and scans legitimately
-// inflate to hundreds of MB. Streams that are not valid zlib are left to
-// PDFium. The scan is linear in the input plus the inflated bytes.
+// inflate to hundreds of MB. So are streams too short to reach the limit
+// even at deflate's largest ratio (maxInflateRatio): with the default 256
+// MB limit, every stream under 248 KB, which is nearly every stream of a
+// paper, so the check is a scan for keywords rather than a second
+// inflation of the whole document. Streams that are not valid zlib are
+// left to PDFium. The scan is linear in the input plus the inflated bytes.
 func checkBombs(ctx context.Context, data []byte, limit int64) error {
 	if limit <= 0 {
 		return nil
@@ -69,6 +78,9 @@ func checkBombs(ctx context.Context, data []byte, limit int64) error {
 			end = body + j
 		}
 		off = end
+		if int64(end-body)*maxInflateRatio <= limit {
+			continue
+		}
 		if !bytes.Contains(dict, kwFlate) || bytes.Contains(dict, kwImage) {
 			continue
 		}

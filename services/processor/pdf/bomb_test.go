@@ -55,3 +55,22 @@ func TestCheckBombs(t *testing.T) {
 func replaceOnce(s, old, new string) string {
 	return string(bytes.Replace([]byte(s), []byte(old), []byte(new), 1))
 }
+
+// The shortcut in checkBombs (streams shorter than limit/maxInflateRatio are
+// not inflated) is sound only if no stream inflates by more than
+// maxInflateRatio. Zeros at the best compression are zlib's best case.
+func TestMaxInflateRatio(t *testing.T) {
+	for _, n := range []int{1 << 10, 1 << 16, 1 << 20, 16 << 20} {
+		z := zlibZeros(t, n)
+		if ratio := float64(n) / float64(len(z)); ratio > maxInflateRatio {
+			t.Errorf("%d zeros deflate to %d bytes: ratio %.0f exceeds %d", n, len(z), ratio, maxInflateRatio)
+		}
+	}
+	// The bound is tight enough to catch a real bomb: a stream just over
+	// limit/maxInflateRatio that inflates past the limit is still inflated.
+	const limit = 1 << 20
+	z := zlibZeros(t, 2*limit)
+	if int64(len(z))*maxInflateRatio <= limit {
+		t.Fatalf("test bomb too small to be checked: %d bytes", len(z))
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -57,8 +58,9 @@ var (
 	ErrClosed = errors.New("pdf: engine closed")
 	// ErrAborted: PDFium trapped on the document: most often it ran out of
 	// memory under Options.MaxMemoryBytes (a decompression bomb), or it
-	// crashed. The instance is discarded; the instance is fresh per document
-	// and the cap fixed, so the same document aborts again.
+	// crashed. The instance is discarded; the cap is fixed and a document
+	// needs far less than it unless it is hostile, so the same document
+	// aborts again.
 	ErrAborted = errors.New("pdf: PDFium aborted")
 )
 
@@ -71,6 +73,10 @@ const (
 	// need tens of MB; the cap exists so a decompression bomb traps inside its
 	// sandbox instead of taking the processor's memory budget (invariant 4).
 	DefaultMaxMemoryBytes = 1 << 30
+	// DefaultReuseDocuments and DefaultReuseMaxBytes bound how long an
+	// instance is reused (Options.ReuseDocuments, Options.ReuseMaxBytes).
+	DefaultReuseDocuments = 32
+	DefaultReuseMaxBytes  = 4 << 20
 )
 
 // Options configure an Engine. The zero value is usable.
@@ -101,6 +107,20 @@ type Options struct {
 	// PDFium loop forever holds its worker (and a core) forever. Use it
 	// only for trusted input.
 	NoInterrupt bool
+	// ReuseDocuments is how many documents an instance serves before it is
+	// replaced by a fresh one; 1 gives every document a fresh instance.
+	// Default DefaultReuseDocuments. Reuse saves instantiating PDFium
+	// (allocating and zeroing its initial memory, applying its data
+	// segments: about 14 ms, a tenth of the CPU a paper costs); the bound
+	// keeps what a long-lived heap accumulates (fragmentation, PDFium's
+	// caches) from building up. An instance is always discarded after an
+	// error other than a document error, and after RetireAfter.
+	ReuseDocuments int
+	// ReuseMaxBytes: an instance that served a document larger than this is
+	// discarded after it, because wasm memory never shrinks: the instance
+	// would keep the largest document's memory for as long as it lives.
+	// Default DefaultReuseMaxBytes.
+	ReuseMaxBytes int64
 	// OnStep, when set, is called after every step (opening the document,
 	// each page) that finished in time. The process sandbox uses it as a
 	// heartbeat: its parent kills a child that stops making progress.
@@ -120,6 +140,12 @@ func (o Options) withDefaults() Options {
 	if o.MaxMemoryBytes <= 0 {
 		o.MaxMemoryBytes = DefaultMaxMemoryBytes
 	}
+	if o.ReuseDocuments <= 0 {
+		o.ReuseDocuments = DefaultReuseDocuments
+	}
+	if o.ReuseMaxBytes <= 0 {
+		o.ReuseMaxBytes = DefaultReuseMaxBytes
+	}
 	return o
 }
 
@@ -136,6 +162,23 @@ type Engine struct {
 
 	mu     sync.RWMutex // guards closed against Close racing PageTexts
 	closed bool
+
+	// served counts documents, to retire an instance every
+	// Options.ReuseDocuments of them. Instances are anonymous in
+	// go-pdfium's pool, so with several workers this retires one instance
+	// per ReuseDocuments documents rather than each after exactly that many.
+	served atomic.Uint64
+}
+
+type retireKey struct{}
+
+// RetireAfter returns ctx marked so that the instance serving the next
+// extraction under it is discarded afterwards, and the one after it starts
+// from a fresh instance. The process sandbox uses it before a document whose
+// memory it measures: a reused instance's grown memory would hide part of
+// that document's peak.
+func RetireAfter(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retireKey{}, true)
 }
 
 // New compiles PDFium (or loads it from the compilation cache) and prepares
@@ -169,9 +212,15 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 
+	// The pool must outlive this call, so it must not die with ctx.
+	poolCtx := context.WithoutCancel(ctx)
+	if opts.NoInterrupt {
+		// Instances are only closed between calls here, so their memory
+		// can be a mapping that Free unmaps (memory_linux.go).
+		poolCtx = experimental.WithMemoryAllocator(poolCtx, mmapAllocator())
+	}
 	pool, err := webassembly.Init(webassembly.Config{
-		// The pool must outlive this call, so it must not die with ctx.
-		Context:  context.WithoutCancel(ctx),
+		Context:  poolCtx,
 		MinIdle:  1,
 		MaxIdle:  opts.Workers,
 		MaxTotal: opts.Workers,
@@ -183,12 +232,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		// and a hostile file could flood the log with them.
 		Stdout: io.Discard,
 		Stderr: io.Discard,
-		// A fresh instance per document (go-pdfium's default): wasm memory
-		// never shrinks, so a reused instance would keep the peak of the
-		// largest document it ever saw, and a document cannot leave state
-		// behind for the next one. Instantiation costs milliseconds; the
-		// compilation, which is what is expensive, is shared.
-		ReuseWorkers: false,
+		// Instances are reused, within the bounds of ReuseDocuments and
+		// ReuseMaxBytes (see there); session.release decides.
+		ReuseWorkers: true,
 	})
 	if err != nil {
 		if cache != nil {
@@ -309,6 +355,9 @@ func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts [
 		return nil, h, fmt.Errorf("pdf: getting PDFium instance: %w", err)
 	}
 	s := &session{inst: inst, interrupt: !e.opts.NoInterrupt, onStep: e.opts.OnStep}
+	retire, _ := ctx.Value(retireKey{}).(bool)
+	s.retire = retire || int64(len(data)) > e.opts.ReuseMaxBytes ||
+		e.served.Add(1)%uint64(e.opts.ReuseDocuments) == 0
 	stop := context.AfterFunc(ctx, func() { s.kill(ContextError(ctx.Err())) })
 
 	defer func() {
@@ -821,6 +870,7 @@ type session struct {
 	inst      pdfium.Pdfium
 	interrupt bool // the runtime can interrupt a running call
 	onStep    func()
+	retire    bool // discard the instance after this document
 
 	mu       sync.Mutex
 	released bool
@@ -894,8 +944,8 @@ func (s *session) isKilled() bool {
 	return s.killed
 }
 
-// release hands a healthy instance back; after a kill there is nothing to
-// hand back.
+// release hands a healthy instance back to the pool, or discards it when it
+// is to be retired; after a kill there is nothing to hand back.
 func (s *session) release() {
 	s.mu.Lock()
 	if s.released {
@@ -909,6 +959,12 @@ func (s *session) release() {
 		if !s.interrupt {
 			_ = s.inst.Kill()
 		}
+		return
+	}
+	if s.retire {
+		// Kill invalidates the worker in the pool, which closes its
+		// module; the next borrow instantiates a fresh one.
+		_ = s.inst.Kill()
 		return
 	}
 	_ = s.inst.Close()

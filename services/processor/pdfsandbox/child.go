@@ -97,7 +97,11 @@ func runChild(cfgJSON string) int {
 		return 1
 	}
 
-	dec := gob.NewDecoder(bufio.NewReader(in))
+	// gob reads a bufio.Reader (an io.ByteReader) without buffering ahead
+	// of it, so the raw document after each request is still there.
+	br := bufio.NewReaderSize(in, 64<<10)
+	dec := gob.NewDecoder(br)
+	var buf []byte // the document, reused up to reuseBufferBytes
 	measureEvery := max(cfg.MeasureEvery, 1)
 	for n := 0; ; n++ {
 		measure := n%measureEvery == 0
@@ -109,16 +113,40 @@ func runChild(cfgJSON string) int {
 			fmt.Fprintf(os.Stderr, "pdf sandbox child: reading request: %v\n", err)
 			return 1
 		}
+		if req.Size < 0 {
+			fmt.Fprintf(os.Stderr, "pdf sandbox child: bad request size %d\n", req.Size)
+			return 1
+		}
+		var data []byte
+		if req.Size <= reuseBufferBytes {
+			if cap(buf) < req.Size {
+				buf = make([]byte, min(max(req.Size, 2*cap(buf)), reuseBufferBytes))
+			}
+			data = buf[:req.Size]
+		} else {
+			data = make([]byte, req.Size)
+		}
+		if _, err := io.ReadFull(br, data); err != nil {
+			fmt.Fprintf(os.Stderr, "pdf sandbox child: reading a document of %d bytes: %v\n", req.Size, err)
+			return 1
+		}
 		var base uint64
 		measurable := false
 		if measure {
 			base, measurable = resetPeakRSS()
 		}
+		ctx := context.Background()
+		if (n+1)%measureEvery == 0 {
+			// The next document is measured, so it must start from a fresh
+			// PDFium instance: a reused one's grown memory would hide part
+			// of its peak.
+			ctx = pdf.RetireAfter(ctx)
+		}
 		r := &reply{}
 		if req.WithHeader {
-			r.Pages, r.Header, err = eng.PageTextsHeader(context.Background(), req.Data)
+			r.Pages, r.Header, err = eng.PageTextsHeader(ctx, data)
 		} else {
-			r.Pages, err = eng.PageTexts(context.Background(), req.Data)
+			r.Pages, err = eng.PageTexts(ctx, data)
 		}
 		r.Err = toWire(err)
 		if peak, ok := peakRSS(); ok {
@@ -141,11 +169,12 @@ func runChild(cfgJSON string) int {
 			// costs the next document about a third of its speed.
 			debug.FreeOSMemory()
 		} else {
-			// The document's PDFium instance (its linear memory is a Go
-			// slice, tens of MB) is garbage now; collecting it before the
-			// next instance is allocated lets that one reuse the memory,
-			// so the child's RSS stays near one document's need instead of
-			// two. The live heap here is small, so the collection is cheap.
+			// If the engine retired the document's PDFium instance (its
+			// linear memory is a Go slice, tens of MB), that is garbage
+			// now; collecting it before the next instance is allocated
+			// lets that one reuse the memory, so the child's RSS stays near
+			// one document's need instead of two. The live heap here is
+			// small, so the collection is cheap.
 			runtime.GC()
 		}
 	}

@@ -219,7 +219,7 @@ func (s *Sandbox) run(ctx context.Context, data []byte, withHeader bool) (reply,
 	if err != nil {
 		return reply{}, err
 	}
-	r, err, healthy := c.do(ctx, request{Data: data, WithHeader: withHeader}, s.opts.Engine.PageTimeout)
+	r, err, healthy := c.do(ctx, request{Size: len(data), WithHeader: withHeader}, data, s.opts.Engine.PageTimeout)
 	s.mu.Lock()
 	s.stats.PeakChildRSS = max(s.stats.PeakChildRSS, r.HighWater)
 	switch {
@@ -386,12 +386,20 @@ func start(ctx context.Context, exe, cfgJSON string, timeout time.Duration) (_ *
 // do sends one document and waits for its result. healthy says whether the
 // child can take another document; when it is false the child has died or
 // must be killed.
-func (c *child) do(ctx context.Context, req request, stepTimeout time.Duration) (r reply, err error, healthy bool) {
+func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout time.Duration) (r reply, err error, healthy bool) {
 	// Written on its own goroutine: a large document fills the pipe, and a
 	// child that dies meanwhile must not leave the caller blocked writing.
 	wrote := make(chan error, 1)
 	go func() {
 		err := c.enc.Encode(&req)
+		if err == nil {
+			// bufio writes data straight to the pipe once the header
+			// has been flushed, without copying it into its buffer.
+			err = c.bw.Flush()
+		}
+		if err == nil {
+			_, err = c.bw.Write(data)
+		}
 		if err == nil {
 			err = c.bw.Flush()
 		}
