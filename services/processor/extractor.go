@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,7 +46,16 @@ type Extractor struct {
 	maxBytes int64
 	timeout  time.Duration
 	pdf      extract.PDFTextSource
+	// bufs holds read buffers (*[]byte) of at most pooledReadBytes for the
+	// next documents. A fresh buffer per document cost more than reading
+	// into it: the runtime zeroes it, and the pages it returned to the
+	// system after the last document fault in again.
+	bufs sync.Pool
 }
+
+// pooledReadBytes is the largest read buffer kept for reuse; larger
+// documents are read into buffers of their own.
+const pooledReadBytes = 8 << 20
 
 // Result is one extracted document.
 type Result struct {
@@ -140,8 +151,19 @@ func (e *Extractor) Extract(ctx context.Context, root, slashPath string, reserva
 	if reservation > 0 && uint64(size) > reservation {
 		return nil, fmt.Errorf("%w: %s is %d bytes, %d reserved", ErrOutOfMemory, slashPath, size, reservation)
 	}
+	var buf []byte
+	if need := size + bytes.MinRead; need <= pooledReadBytes {
+		if p, ok := e.bufs.Get().(*[]byte); ok && int64(cap(*p)) >= need {
+			buf = *p
+		} else {
+			buf = make([]byte, 0, max(need, 1<<20))
+		}
+		// extract.Extract keeps no reference to the buffer once it has
+		// returned (see extract.Options.Buffer).
+		defer e.bufs.Put(&buf)
+	}
 	var meter pdf.Meter
-	doc, err := e.extract(pdf.WithMeter(ctx, &meter), ctxReader{ctx, f}, path.Base(slashPath), size)
+	doc, err := e.extract(pdf.WithMeter(ctx, &meter), ctxReader{ctx, f}, path.Base(slashPath), size, buf)
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrTimeout) {
 			return nil, fmt.Errorf("%s: %w (%w)", slashPath, cause, err)
@@ -157,13 +179,13 @@ func (e *Extractor) Extract(ctx context.Context, root, slashPath string, reserva
 
 // extract contains panics: one bad document must not take down the
 // processor and the other documents running beside it (invariant 5).
-func (e *Extractor) extract(ctx context.Context, r io.Reader, name string, size int64) (doc *extract.Document, err error) {
+func (e *Extractor) extract(ctx context.Context, r io.Reader, name string, size int64, buf []byte) (doc *extract.Document, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			doc, err = nil, &PanicError{Value: p, Stack: debug.Stack()}
 		}
 	}()
-	return extract.Extract(ctx, r, name, extract.Options{MaxBytes: e.maxBytes, PDF: e.pdf, Size: size})
+	return extract.Extract(ctx, r, name, extract.Options{MaxBytes: e.maxBytes, PDF: e.pdf, Size: size, Buffer: buf})
 }
 
 // open validates the path lexically (so the error says exactly what is

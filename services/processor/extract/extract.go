@@ -20,7 +20,7 @@ func Extract(ctx context.Context, r io.Reader, name string, opts Options) (*Docu
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data, err := readLimited(r, opts.MaxBytes, opts.Size)
+	data, err := readLimited(r, opts.MaxBytes, opts.Size, opts.Buffer)
 	if err != nil {
 		return nil, err
 	}
@@ -35,13 +35,13 @@ func Extract(ctx context.Context, r io.Reader, name string, opts Options) (*Docu
 // input is detected after reading one byte past the limit, never buffering
 // it whole. size, when known (> 0), sizes the buffer once: growing it by
 // doubling copies and zeroes a paper several times over, a measurable share
-// of what extracting it costs.
-func readLimited(r io.Reader, limit, size int64) ([]byte, error) {
+// of what extracting it costs. reuse is read into when it is large enough.
+func readLimited(r io.Reader, limit, size int64, reuse []byte) ([]byte, error) {
 	if limit > 0 {
 		r = io.LimitReader(r, limit+1)
 		size = min(size, limit)
 	}
-	var buf bytes.Buffer
+	buf := bytes.NewBuffer(reuse[:0])
 	if size > 0 {
 		// MinRead spare bytes: bytes.Buffer.ReadFrom grows when less than
 		// that is free, and the read that reports EOF needs room too.

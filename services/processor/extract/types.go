@@ -85,4 +85,9 @@ type Options struct {
 	// stat), 0 otherwise; the input is then read into one buffer of that
 	// size. A wrong figure costs only a reallocation.
 	Size int64
+	// Buffer, when its capacity holds the input, is what the input is read
+	// into, so a caller extracting many documents can reuse one. Extract
+	// keeps no reference to it once it returns (the Document holds copies:
+	// strings, never sub-slices), nor does any PDFTextSource it calls.
+	Buffer []byte
 }

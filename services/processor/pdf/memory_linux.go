@@ -19,6 +19,11 @@ import (
 // that close an instance between calls (Options.NoInterrupt: the sandbox
 // child), never for the interruptible one, whose Kill closes the module
 // while PDFium may still be running.
+// MappedMemory reports whether NoInterrupt engines keep linear memory out
+// of the Go heap (Linux), so a retired instance's memory is returned to the
+// system when it is closed rather than at the next garbage collection.
+const MappedMemory = true
+
 type mmapMemory struct {
 	max uint64
 	buf []byte

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 )
@@ -316,6 +318,37 @@ func TestSoftHyphenFFFE(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("page %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
+// wordCounts must count what searching the text for each word counts: the
+// word bounded by non-letters on both sides.
+func TestWordCounts(t *testing.T) {
+	doc := strings.ToLower("Self-report and self report: self-report, selfreport. " +
+		"Human-elephant conflict; the human elephant; co-operation\ncooperation co-operation\uFFFEx " +
+		"Ünïcode-wörds ünïcode wörds-ünïcode")
+	search := func(w string) int { // the definition, by brute force
+		n := 0
+		for off := 0; ; {
+			i := strings.Index(doc[off:], w)
+			if i < 0 {
+				return n
+			}
+			at, end := off+i, off+i+len(w)
+			before, _ := utf8.DecodeLastRuneInString(doc[:at])
+			after, _ := utf8.DecodeRuneInString(doc[end:])
+			if !unicode.IsLetter(before) && !unicode.IsLetter(after) {
+				n++
+			}
+			off = end
+		}
+	}
+	got := wordCounts(doc)
+	for _, w := range []string{"self-report", "selfreport", "self", "report", "human-elephant", "humanelephant",
+		"co-operation", "cooperation", "ünïcode-wörds", "wörds-ünïcode", "ünïcode", "x", "missing", "and-self"} {
+		if got[w] != search(w) {
+			t.Errorf("wordCounts[%q] = %d, searching finds %d", w, got[w], search(w))
 		}
 	}
 }

@@ -67,7 +67,10 @@ func runChild(cfgJSON string) int {
 
 	var sendErr error
 	eng, err := pdf.New(context.Background(), pdf.Options{
-		Workers:             1,
+		Workers: 1,
+		// Renew the instance when a measured document is next (see
+		// Options.MeasureEvery); RetireAfter below makes sure of it.
+		ReuseDocuments:      max(cfg.MeasureEvery, 1),
 		MaxPages:            cfg.MaxPages,
 		MaxMemoryBytes:      cfg.MaxMemoryBytes,
 		CompilationCacheDir: cfg.CompilationCacheDir,
@@ -168,13 +171,13 @@ func runChild(cfgJSON string) int {
 			// RSS). Not after every document: paging the memory in again
 			// costs the next document about a third of its speed.
 			debug.FreeOSMemory()
-		} else {
+		} else if !pdf.MappedMemory {
 			// If the engine retired the document's PDFium instance (its
-			// linear memory is a Go slice, tens of MB), that is garbage
-			// now; collecting it before the next instance is allocated
-			// lets that one reuse the memory, so the child's RSS stays near
-			// one document's need instead of two. The live heap here is
-			// small, so the collection is cheap.
+			// linear memory is a Go slice here, tens of MB), that is
+			// garbage now; collecting it before the next instance is
+			// allocated lets that one reuse the memory, so the child's RSS
+			// stays near one document's need instead of two. On Linux the
+			// memory is a mapping, unmapped when the instance closes.
 			runtime.GC()
 		}
 	}

@@ -43,8 +43,10 @@ import (
 // takes seconds (4–7 s measured here), a warm cache well under one.
 const DefaultStartTimeout = 3 * time.Minute
 
-// DefaultMeasureEvery is Options.MeasureEvery's default.
-const DefaultMeasureEvery = 8
+// DefaultMeasureEvery is Options.MeasureEvery's default: as often as a
+// child renews its PDFium instance anyway (pdf.DefaultReuseDocuments), so
+// sampling costs nothing extra.
+const DefaultMeasureEvery = pdf.DefaultReuseDocuments
 
 // Options configure a Sandbox. The zero value is usable.
 type Options struct {
@@ -60,10 +62,15 @@ type Options struct {
 	StartTimeout time.Duration
 	// MeasureEvery: each child measures the peak memory of its first
 	// document and of every MeasureEvery-th after it (default
-	// DefaultMeasureEvery; 1 measures all). A measurement needs the child's
-	// free memory returned to the OS first, which the measured document
-	// pays for by paging it in again; the scheduler's cost model needs a
-	// sample per format and size band, not every document.
+	// DefaultMeasureEvery; 1 measures all). A measured document must start
+	// on a fresh PDFium instance (a reused one's grown memory would hide
+	// part of its peak) after the child returned its free memory to the
+	// OS, and pays for both by paging its memory in: with a sample every
+	// 8th document that cost 7% of the throughput (measured on the PMC
+	// PDFs). So a child renews its instance every MeasureEvery documents
+	// (pdf.Options.ReuseDocuments) and measures the document that starts
+	// on the new one; the scheduler's cost model needs a sample per format
+	// and size band, not every document.
 	MeasureEvery int
 	// Executable is the program started as a child; it must import this
 	// package. Default: the running executable (on Linux /proc/self/exe,
@@ -306,6 +313,10 @@ type child struct {
 	done   chan struct{} // closed when the process has been waited for
 	err    error         // the process's exit status, set before done closes
 	stderr *tail
+	// writing is the outcome of a request still being written when do
+	// gave up on the child, nil otherwise; kill waits for it, so that
+	// once a call returns nothing reads the caller's document any more.
+	writing chan error
 }
 
 // start starts a child and waits until its engine is ready; highWater is
@@ -390,6 +401,7 @@ func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout ti
 	// Written on its own goroutine: a large document fills the pipe, and a
 	// child that dies meanwhile must not leave the caller blocked writing.
 	wrote := make(chan error, 1)
+	defer func() { c.writing = wrote }() // nil once received
 	go func() {
 		err := c.enc.Encode(&req)
 		if err == nil {
@@ -438,7 +450,9 @@ func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout ti
 				// Flush yet; the next request must not touch the buffered
 				// writer before it has (bufio is not safe for concurrent
 				// use, and a race here corrupts the stream).
-				if werr := <-wrote; werr != nil {
+				werr := <-wrote
+				wrote = nil
+				if werr != nil {
 					return m, m.Err.err(), false
 				}
 			}
@@ -491,6 +505,12 @@ func (c *child) kill() {
 	_ = c.cmd.Process.Kill()
 	c.release()
 	<-c.done
+	if c.writing != nil {
+		// The pipe's reader is gone and its writer closed: the write
+		// has failed or is failing now.
+		<-c.writing
+		c.writing = nil
+	}
 }
 
 // release closes the parent's ends: the request pipe, and the reply
