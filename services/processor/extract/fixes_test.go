@@ -114,3 +114,45 @@ func TestCamelCaseVenue(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+func TestJoinHyphenBreaks(t *testing.T) {
+	for _, in := range []string{
+		"exam-\nple", "exam-\n\n  ple", "Exam-\nPle", "a-\nb-\nc", "a-\nb -\nc", "x- \t\r\n y", "co-operation\n",
+		"ends-\n", "-\nstart", "über\u00AD\nall", "dash\u2010\nword", "no break-here", "é-\nü", "a-\n1",
+	} {
+		want := hyphenBreakRe.ReplaceAllString(in, "$1$2")
+		if got := joinHyphenBreaks(in); got != want {
+			t.Errorf("joinHyphenBreaks(%q) = %q, the expression gives %q", in, got, want)
+		}
+	}
+}
+
+func FuzzJoinHyphenBreaks(f *testing.F) {
+	for _, s := range []string{"exam-\nple", "a-\nb-\nc", "x- \t\r\n y", "über\u00AD\nall\xff-\nz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		want := hyphenBreakRe.ReplaceAllString(in, "$1$2")
+		if got := joinHyphenBreaks(in); got != want {
+			t.Errorf("joinHyphenBreaks(%q) = %q, the expression gives %q", in, got, want)
+		}
+	})
+}
+
+func FuzzFindDOIs(f *testing.F) {
+	for _, s := range []string{"doi: 10.1234/abc.def\nx", "a10.1234/x 10.12345/y_z10.5555/q", "(10.1000/xyz)", "é10.1234/a", "10.123/short 10.1234/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		want := doiRe.FindAllStringIndex(in, -1)
+		got := findDOIs(in)
+		if len(got) != len(want) {
+			t.Fatalf("findDOIs(%q) = %v, the expression finds %v", in, got, want)
+		}
+		for i := range want {
+			if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
+				t.Fatalf("findDOIs(%q) = %v, the expression finds %v", in, got, want)
+			}
+		}
+	})
+}

@@ -20,7 +20,39 @@ var (
 	hyphenBreakRe     = regexp.MustCompile(`(\p{Ll})[-\x{00AD}\x{2010}]\s*\n\s*(\p{Ll})`)
 	softHyphenBreakRe = regexp.MustCompile(`(\p{L})\x{FFFE}[ \t]*\n\s*(\p{Ll})`)
 	orcidRe           = regexp.MustCompile(`\d{4}-\d{4}-\d{4}-\d{3}[\dX]`)
+	// doiAtRe is doiRe anchored at a "10." that findDOIs found.
+	doiAtRe = regexp.MustCompile(`^10\.\d{4,9}/[^\s"<>\x{201c}\x{201d}]+`)
 )
+
+// findDOIs is doiRe.FindAllStringIndex(s, -1), the same matches found by
+// looking for "10." first: the expression alone, with no literal prefix to
+// skip ahead to, stepped through every byte of a paper's text (fuzzed
+// against it in FuzzFindDOIs).
+func findDOIs(s string) [][]int {
+	var locs [][]int
+	for off := 0; ; {
+		i := strings.Index(s[off:], "10.")
+		if i < 0 {
+			return locs
+		}
+		at := off + i
+		// \b: RE2's word characters are ASCII letters, digits and '_'.
+		if at > 0 && isWordByte(s[at-1]) {
+			off = at + 1
+			continue
+		}
+		if m := doiAtRe.FindStringIndex(s[at:]); m != nil {
+			locs = append(locs, []int{at, at + m[1]})
+			off = at + m[1]
+			continue
+		}
+		off = at + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
 
 // cleanDOI trims punctuation that ends the sentence around a DOI, and
 // closing brackets that the DOI itself did not open.
@@ -59,7 +91,7 @@ func joinDOIBreaks(s string) string {
 	if !strings.Contains(s, "10.") || !strings.Contains(s, "\n") {
 		return s
 	}
-	locs := doiRe.FindAllStringIndex(s, -1)
+	locs := findDOIs(s)
 	if locs == nil {
 		return s
 	}
@@ -169,9 +201,54 @@ func dehyphenate(s string) string {
 		s = strings.ReplaceAll(s, "\uFFFE", "-")
 	}
 	if strings.Contains(s, "\n") {
-		s = hyphenBreakRe.ReplaceAllString(s, "$1$2")
+		s = joinHyphenBreaks(s)
 	}
 	return s
+}
+
+// joinHyphenBreaks is hyphenBreakRe.ReplaceAllString(s, "$1$2") written out:
+// the regular expression tries a match at every lower-case letter of the
+// document, which made it one of the costliest steps of extracting a
+// paper; this looks only at hyphens. The result is the same (fuzzed
+// against the expression in FuzzJoinHyphenBreaks): leftmost matches that
+// do not overlap, so in "a-\nb-\nc" the "b" that ended the first match
+// cannot start a second.
+func joinHyphenBreaks(s string) string {
+	var b strings.Builder
+	last := 0 // where the text still to copy starts (0: no match yet)
+	end := 0  // end of the last match: the next one must start at or after it
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r != '-' && r != '\u00AD' && r != '\u2010' {
+			i += n
+			continue
+		}
+		before, bn := utf8.DecodeLastRuneInString(s[:i])
+		start := i - bn
+		j := i + n
+		newline := false
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\f' || s[j] == '\r') {
+			newline = newline || s[j] == '\n'
+			j++
+		}
+		after, an := utf8.DecodeRuneInString(s[j:])
+		if start < end || bn == 0 || !unicode.IsLower(before) || !newline || an == 0 || !unicode.IsLower(after) {
+			i += n
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:i]) // through the first letter
+		last = j                 // the second letter is copied with what follows
+		end = j + an
+		i = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // normalizeText makes text comparable across formats: valid UTF-8, unified
