@@ -16,11 +16,21 @@ var (
 )
 
 // stripInline removes Markdown inline markup, keeping the visible text.
+// It runs on every line, and ReplaceAllString copies its input even when
+// nothing matches, so each expression runs only when the characters its
+// matches must contain are there (a 1.7 MB document took half a second and
+// 31 MB of allocation without these checks).
 func stripInline(s string) string {
-	s = mdImageRe.ReplaceAllString(s, "")
-	s = mdLinkTxtRe.ReplaceAllString(s, "$1")
-	for i := 0; i < 3; i++ { // nested emphasis
-		s = mdEmphRe.ReplaceAllString(s, "$1$2$3$4")
+	if strings.Contains(s, "](") {
+		s = mdImageRe.ReplaceAllString(s, "")
+		s = mdLinkTxtRe.ReplaceAllString(s, "$1")
+	}
+	for i := 0; i < 3 && strings.ContainsAny(s, "*_`"); i++ { // nested emphasis
+		t := mdEmphRe.ReplaceAllString(s, "$1$2$3$4")
+		if t == s {
+			break
+		}
+		s = t
 	}
 	return s
 }
