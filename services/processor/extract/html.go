@@ -174,6 +174,8 @@ func parseHTML(ctx context.Context, data []byte, doc *Document) error {
 				}
 			case name == "head":
 				body.b.Reset()
+				// Room for the whole text at once (see xmlWalker.size).
+				body.b.Grow(len(data))
 				sections = nil
 			}
 		case html.TextToken:

@@ -113,8 +113,10 @@ func parseMarkdown(ctx context.Context, raw string, doc *Document) error {
 		}
 	}
 
-	// Render plain text and record headings.
+	// Render plain text and record headings; the text is at most the
+	// source's length, so one allocation holds it.
 	var b strings.Builder
+	b.Grow(len(src))
 	type head struct {
 		level   int
 		text    string

@@ -26,6 +26,10 @@ type xmlWalker struct {
 	poll      poller
 	inline    map[string]bool
 	block     map[string]bool
+	// size is the input's length when known (0 otherwise): an unbounded
+	// capture (the body) starts with room for that much text, instead of
+	// doubling its way there and leaving three times the text as garbage.
+	size int
 }
 
 type capMode int
@@ -91,6 +95,9 @@ func newXMLWalker(ctx context.Context, r io.Reader, inline, block []string) *xml
 	dec.Entity = xml.HTMLEntity
 	dec.CharsetReader = charset.NewReaderLabel
 	w := &xmlWalker{dec: dec, poll: poller{ctx: ctx}, inline: map[string]bool{}, block: map[string]bool{}}
+	if l, ok := r.(interface{ Len() int }); ok {
+		w.size = l.Len()
+	}
 	for _, n := range inline {
 		w.inline[n] = true
 	}
@@ -103,6 +110,9 @@ func newXMLWalker(ctx context.Context, r io.Reader, inline, block []string) *xml
 // capture starts collecting the text of the element just opened.
 func (w *xmlWalker) capture(mode capMode, max int, done func(string)) *capture {
 	c := &capture{depth: len(w.stack), mode: mode, done: done, max: max}
+	if max == 0 && w.size > 0 {
+		c.b.Grow(w.size)
+	}
 	w.caps = append(w.caps, c)
 	return c
 }
