@@ -123,7 +123,9 @@ func runChild(cfgJSON string) int {
 		var data []byte
 		if req.Size <= reuseBufferBytes {
 			if cap(buf) < req.Size {
-				buf = make([]byte, min(max(req.Size, 2*cap(buf)), reuseBufferBytes))
+				// Whole MiBs: a few reallocations over a batch, and never
+				// twice the largest document, as doubling would keep.
+				buf = make([]byte, min((req.Size+1<<20-1)&^(1<<20-1), reuseBufferBytes))
 			}
 			data = buf[:req.Size]
 		} else {

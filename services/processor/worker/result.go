@@ -51,7 +51,7 @@ func (w *Worker) publish(ctx context.Context, a *schedulerv1.Assignment, res *pr
 		if err != nil {
 			return 0, err
 		}
-		if _, err := store.PutBytes(ctx, key, []byte(out.Text)); err != nil {
+		if _, err := store.PutString(ctx, key, out.Text); err != nil {
 			return 0, fmt.Errorf("storing text of %s as %s: %w", a.GetDocumentId(), key, err)
 		}
 		out.Text, out.TextObject = "", key
