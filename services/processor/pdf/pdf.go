@@ -113,8 +113,10 @@ type Options struct {
 	// (allocating and zeroing its initial memory, applying its data
 	// segments: about 14 ms, a tenth of the CPU a paper costs); the bound
 	// keeps what a long-lived heap accumulates (fragmentation, PDFium's
-	// caches) from building up. An instance is always discarded after an
-	// error other than a document error, and after RetireAfter.
+	// caches) from building up. The price is isolation between documents:
+	// PDFium's process-wide caches (fonts, glyphs) outlive a document, for
+	// at most ReuseDocuments-1 others. An instance is always discarded
+	// after an error other than a document error, and after RetireAfter.
 	ReuseDocuments int
 	// ReuseMaxBytes: an instance that served a document larger than this is
 	// discarded after it, because wasm memory never shrinks: the instance
@@ -172,11 +174,11 @@ type Engine struct {
 
 type retireKey struct{}
 
-// RetireAfter returns ctx marked so that the instance serving the next
-// extraction under it is discarded afterwards, and the one after it starts
-// from a fresh instance. The process sandbox uses it before a document whose
-// memory it measures: a reused instance's grown memory would hide part of
-// that document's peak.
+// RetireAfter returns ctx marked so that the instance serving an
+// extraction under it is discarded afterwards: the next extraction starts
+// on a fresh instance. The process sandbox uses it on the document before
+// one whose memory it measures, since a reused instance's grown memory
+// would hide part of that document's peak.
 func RetireAfter(ctx context.Context) context.Context {
 	return context.WithValue(ctx, retireKey{}, true)
 }

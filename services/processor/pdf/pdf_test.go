@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -350,5 +351,66 @@ func TestWordCounts(t *testing.T) {
 		if got[w] != search(w) {
 			t.Errorf("wordCounts[%q] = %d, searching finds %d", w, got[w], search(w))
 		}
+	}
+}
+
+// A reused instance must give every document the same text and header as a
+// fresh one, whatever it served before (including a document it failed),
+// with linear memory in a mapping (NoInterrupt) and in the Go heap.
+func TestReusedInstancesGiveTheSameResults(t *testing.T) {
+	var docs [][]byte
+	for i := range 6 {
+		var pages [][]string
+		for p := range i%3 + 1 {
+			pages = append(pages, []string{
+				fmt.Sprintf("Document %d page %d: a title long enough to be one", i, p),
+				strings.Repeat(fmt.Sprintf("word%d ", i*7+p), 40+i*10),
+				"conserva-", "tion of human-elephant conflict",
+			})
+		}
+		docs = append(docs, makePDF(t, pages, ""))
+	}
+	broken := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("garbage "), 100)...)
+
+	fresh, err := New(context.Background(), Options{CompilationCacheDir: cacheDir, ReuseDocuments: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	type result struct {
+		pages []string
+		h     Header
+	}
+	want := make([]result, len(docs))
+	for i, d := range docs {
+		pages, h, err := fresh.PageTextsHeader(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = result{pages, h}
+	}
+
+	for _, noInterrupt := range []bool{true, false} {
+		reused, err := New(context.Background(), Options{CompilationCacheDir: cacheDir, NoInterrupt: noInterrupt, ReuseDocuments: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		for round := range 3 {
+			for _, i := range r.Perm(len(docs)) {
+				if _, err := reused.PageTexts(context.Background(), broken); !errors.Is(err, ErrMalformed) {
+					t.Fatalf("broken document: err = %v, want ErrMalformed", err)
+				}
+				pages, h, err := reused.PageTextsHeader(context.Background(), docs[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(pages, want[i].pages) || h != want[i].h {
+					t.Fatalf("NoInterrupt=%v round %d document %d: reused instance gave %q %+v, a fresh one %q %+v",
+						noInterrupt, round, i, pages, h, want[i].pages, want[i].h)
+				}
+			}
+		}
+		reused.Close()
 	}
 }
