@@ -171,7 +171,7 @@ func runChild(cfgJSON string) int {
 			// to the OS now, so its peak rises from a baseline it does not
 			// share with this one (reused free memory would not show in
 			// RSS). Not after every document: paging the memory in again
-			// costs the next document about a third of its speed.
+			// cost 7% of the throughput on the PMC PDFs (fourth session).
 			debug.FreeOSMemory()
 		} else if !pdf.MappedMemory {
 			// If the engine retired the document's PDFium instance (its
