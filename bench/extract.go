@@ -284,18 +284,15 @@ func RunExtract(ctx context.Context, o ExtractOptions) (ExtractResult, error) {
 // err low, and only when a document killed its child, which the corpus
 // measured here does not do.
 func ownCPU(engine any) float64 {
-	var total float64
-	if p, err := process.NewProcess(int32(os.Getpid())); err == nil {
-		if t, err := p.Times(); err == nil {
-			total += t.User + t.System
-		}
-	}
+	pids := []int{os.Getpid()}
 	if c, ok := engine.(interface{ PIDs() []int }); ok {
-		for _, pid := range c.PIDs() {
-			if p, err := process.NewProcess(int32(pid)); err == nil {
-				if t, err := p.Times(); err == nil {
-					total += t.User + t.System
-				}
+		pids = append(pids, c.PIDs()...)
+	}
+	var total float64
+	for _, pid := range pids {
+		if p, err := process.NewProcess(int32(pid)); err == nil {
+			if t, err := p.Times(); err == nil {
+				total += t.User + t.System
 			}
 		}
 	}

@@ -808,26 +808,25 @@ func wordCounts(doc string) map[string]int {
 	counts := map[string]int{}
 	prevStart, prevEnd := -1, -1 // the last run of letters
 	start := -1                  // the current run, -1 outside one
+	endRun := func(end int) {    // the current run ends at end
+		counts[doc[start:end]]++
+		if prevEnd >= 0 && prevEnd+1 == start && doc[prevEnd] == '-' {
+			counts[doc[prevStart:end]]++
+		}
+		prevStart, prevEnd, start = start, end, -1
+	}
 	for i, r := range doc {
-		if unicode.IsLetter(r) {
+		switch {
+		case unicode.IsLetter(r):
 			if start < 0 {
 				start = i
 			}
-			continue
-		}
-		if start >= 0 {
-			counts[doc[start:i]]++
-			if prevEnd >= 0 && prevEnd+1 == start && doc[prevEnd] == '-' {
-				counts[doc[prevStart:i]]++
-			}
-			prevStart, prevEnd, start = start, i, -1
+		case start >= 0:
+			endRun(i)
 		}
 	}
 	if start >= 0 {
-		counts[doc[start:]]++
-		if prevEnd >= 0 && prevEnd+1 == start && doc[prevEnd] == '-' {
-			counts[doc[prevStart:]]++
-		}
+		endRun(len(doc))
 	}
 	return counts
 }

@@ -140,8 +140,9 @@ func runChild(cfgJSON string) int {
 		if measure {
 			base, measurable = resetPeakRSS()
 		}
+		nextMeasured := (n+1)%measureEvery == 0
 		ctx := context.Background()
-		if (n+1)%measureEvery == 0 {
+		if nextMeasured {
 			// The next document is measured, so it must start from a fresh
 			// PDFium instance: a reused one's grown memory would hide part
 			// of its peak.
@@ -166,7 +167,7 @@ func runChild(cfgJSON string) int {
 		if err := send(r); err != nil {
 			return 1
 		}
-		if (n+1)%measureEvery == 0 {
+		if nextMeasured {
 			// The next document is measured: hand this one's memory back
 			// to the OS now, so its peak rises from a baseline it does not
 			// share with this one (reused free memory would not show in
