@@ -172,6 +172,26 @@ type Engine struct {
 	served atomic.Uint64
 }
 
+// Renew discards an idle instance, so that the next extraction starts on
+// a fresh one created when it borrows it. With one worker (the sandbox
+// child's engine) that is the engine's only instance: the one New
+// prepared, which the child drops so that its first document, which it
+// measures, pays for its own instance as every later measured one does.
+func (e *Engine) Renew(ctx context.Context) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return ErrClosed
+	}
+	inst, err := e.pool.GetInstanceWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("pdf: getting PDFium instance: %w", err)
+	}
+	// Kill invalidates the worker; the pool creates the next one only
+	// when it is borrowed.
+	return inst.Kill()
+}
+
 type retireKey struct{}
 
 // RetireAfter returns ctx marked so that the instance serving an

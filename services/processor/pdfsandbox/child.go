@@ -90,6 +90,13 @@ func runChild(cfgJSON string) int {
 		return 1
 	}
 	defer eng.Close()
+	// The first document is measured, so it must start on an instance
+	// created inside its measurement, like every later measured one (the
+	// document before those retires its instance); New prepared one ahead.
+	if err := eng.Renew(context.Background()); err != nil {
+		_ = send(&reply{Ready: true, Err: toWire(err)})
+		return 1
+	}
 	ready := &reply{Ready: true}
 	ready.HighWater, _ = peakRSS()
 	// Compiling (or loading) PDFium leaves hundreds of MB of garbage; hand
