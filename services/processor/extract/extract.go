@@ -90,11 +90,19 @@ func extractFormat(ctx context.Context, f Format, data []byte, opts Options) (*D
 			return nil, fmt.Errorf("%w: pdf: %w", ErrMalformed, err)
 		}
 		doc.Pages = len(pages)
-		err = parsePlainHint(ctx, joinPages(pages), doc, pdfTitleHint(largestRun, metaTitle))
-		if err == nil && doc.DOI == "" && len(pages) > 0 {
+		// Only the first page is needed after joining, so the pages are
+		// garbage while the text is parsed (a long PDF's pages are as
+		// large as its text).
+		var first string
+		if len(pages) > 0 {
+			first = pages[0]
+		}
+		text := joinPages(pages)
+		err = parsePlainHint(ctx, text, doc, pdfTitleHint(largestRun, metaTitle))
+		if err == nil && doc.DOI == "" && first != "" {
 			// The article's DOI is often only in the running header or
 			// footer, which joinPages drops.
-			doc.DOI = findDOI(joinDOIBreaks(normalizeText(pages[0])))
+			doc.DOI = findDOI(joinDOIBreaks(normalizeText(first)))
 		}
 	default:
 		return nil, fmt.Errorf("%w: content is neither PDF, XML (JATS/TEI), HTML, Markdown nor text", ErrUnsupportedFormat)

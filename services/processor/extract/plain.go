@@ -34,7 +34,9 @@ type textLine struct {
 }
 
 func splitLines(text string) []textLine {
-	var out []textLine
+	// Counted first: appending would leave up to twice the slice a long
+	// document needs (tens of thousands of lines) to the collector.
+	out := make([]textLine, 0, strings.Count(text, "\n")+1)
 	off := 0
 	for off <= len(text) {
 		i := strings.IndexByte(text[off:], '\n')
@@ -375,8 +377,18 @@ func joinPages(pages []string) string {
 		}
 	}
 	threshold := max(3, (len(pages)+1)/2)
+	// The text is at most the pages and their separators: one allocation of
+	// that size, rather than a builder doubling its way up to it (eight
+	// times a 600-page PDF's text allocated, and a result holding up to
+	// twice the memory it needs for as long as the document's text lives).
+	size := 2 * len(pages)
+	for _, p := range pages {
+		size += len(p)
+	}
 	var b strings.Builder
+	b.Grow(size)
 	for i, ls := range split {
+		split[i] = nil // what has been copied need not outlive the loop
 		drop := map[int]bool{}
 		for _, j := range edgeLines(ls, edge) {
 			t := strings.TrimSpace(ls[j])

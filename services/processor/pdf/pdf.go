@@ -314,8 +314,34 @@ func (e *Engine) Close() error {
 // does not hang past ctx's deadline or Options.PageTimeout per step (with
 // Options.NoInterrupt, only between PDFium calls).
 func (e *Engine) PageTexts(ctx context.Context, data []byte) (texts []string, err error) {
-	texts, _, err = e.run(ctx, data, false)
+	texts, _, err = e.collect(ctx, data, false)
 	return texts, err
+}
+
+// EachPage extracts as PageTextsHeader (withHeader) or PageTexts do, but
+// hands each page's text to fn as soon as it is read, in page order,
+// instead of keeping the document's text: a caller that passes pages on (the
+// sandbox child, to its parent) then holds one page at a time, not the
+// text of a 600-page document twice over. The texts still carry PDFium's
+// in-line soft-hyphen marks, which only the whole document can resolve:
+// whoever collects the pages passes them to ResolveSoftHyphens. An error
+// from fn stops the extraction and is returned; the errors are otherwise
+// those of PageTexts.
+func (e *Engine) EachPage(ctx context.Context, data []byte, withHeader bool, fn func(text string) error) (Header, error) {
+	return e.run(ctx, data, withHeader, fn)
+}
+
+// collect is EachPage into a slice, with the soft hyphens resolved.
+func (e *Engine) collect(ctx context.Context, data []byte, withHeader bool) ([]string, Header, error) {
+	var texts []string
+	h, err := e.run(ctx, data, withHeader, func(t string) error {
+		texts = append(texts, t)
+		return nil
+	})
+	if err != nil {
+		return nil, Header{}, err
+	}
+	return ResolveSoftHyphens(texts), h, nil
 }
 
 // Header is what the layout of a document says about its title.
@@ -339,42 +365,38 @@ type Header struct {
 // gathered in the same pass (one extra PDFium call per character of page
 // 1, and one for the Info title). Errors are those of PageTexts.
 func (e *Engine) PageTextsHeader(ctx context.Context, data []byte) ([]string, Header, error) {
-	texts, h, err := e.run(ctx, data, true)
-	if err != nil {
-		return nil, Header{}, err
-	}
-	return texts, h, nil
+	return e.collect(ctx, data, true)
 }
 
-func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts []string, h Header, err error) {
+func (e *Engine) run(ctx context.Context, data []byte, withHeader bool, fn func(string) error) (h Header, err error) {
 	if len(data) == 0 {
-		return nil, h, fmt.Errorf("%w: empty input", ErrMalformed)
+		return h, fmt.Errorf("%w: empty input", ErrMalformed)
 	}
 	// Cheap enough to do here, and it keeps the most common non-PDF input
 	// (HTML error pages, zero-filled files) out of PDFium altogether.
 	if !looksLikePDF(data) {
-		return nil, h, fmt.Errorf("%w: no %%PDF header", ErrMalformed)
+		return h, fmt.Errorf("%w: no %%PDF header", ErrMalformed)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, h, ContextError(err)
+		return h, ContextError(err)
 	}
 	if err := checkBombs(ctx, data, e.opts.bombLimit()); err != nil {
-		return nil, h, err
+		return h, err
 	}
 
 	// A read lock: concurrent extractions share it, Close waits for them.
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
-		return nil, h, ErrClosed
+		return h, ErrClosed
 	}
 
 	inst, err := e.pool.GetInstanceWithContext(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, h, ContextError(ctx.Err())
+			return h, ContextError(ctx.Err())
 		}
-		return nil, h, fmt.Errorf("pdf: getting PDFium instance: %w", err)
+		return h, fmt.Errorf("pdf: getting PDFium instance: %w", err)
 	}
 	s := &session{inst: inst, interrupt: !e.opts.NoInterrupt, onStep: e.opts.OnStep}
 	retire, _ := ctx.Value(retireKey{}).(bool)
@@ -389,7 +411,7 @@ func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts [
 			err = fmt.Errorf("pdf: panic: %v\n%s", r, debug.Stack())
 			s.kill(err)
 			s.release()
-			texts, h = nil, Header{}
+			h = Header{}
 			return
 		}
 		if err != nil && !isDocumentError(err) {
@@ -400,17 +422,17 @@ func (e *Engine) run(ctx context.Context, data []byte, withHeader bool) (texts [
 		s.release()
 	}()
 
-	texts, h, err = e.extract(s, data, withHeader)
+	h, err = e.extract(s, data, withHeader, fn)
 	if err != nil && s.isKilled() {
 		// The real cause is why we killed it, not the error the
 		// interrupted call happened to return.
-		return nil, h, s.reason
+		return Header{}, s.reason
 	}
-	return texts, h, err
+	return h, err
 }
 
 // extract does the PDFium calls. Each step runs under the page timeout.
-func (e *Engine) extract(s *session, data []byte, withHeader bool) ([]string, Header, error) {
+func (e *Engine) extract(s *session, data []byte, withHeader bool, fn func(string) error) (Header, error) {
 	inst := s.inst
 	var h Header
 
@@ -424,7 +446,7 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool) ([]string, He
 		return nil
 	})
 	if err != nil {
-		return nil, h, err
+		return h, err
 	}
 	// Closing the document frees its copy of the file inside the instance.
 	defer func() { _, _ = inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc}) }()
@@ -439,10 +461,10 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool) ([]string, He
 		return nil
 	})
 	if err != nil {
-		return nil, h, err
+		return h, err
 	}
 	if n > e.opts.MaxPages {
-		return nil, h, fmt.Errorf("%w: %d pages, limit %d", ErrTooManyPages, n, e.opts.MaxPages)
+		return h, fmt.Errorf("%w: %d pages, limit %d", ErrTooManyPages, n, e.opts.MaxPages)
 	}
 
 	if withHeader {
@@ -457,31 +479,34 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool) ([]string, He
 			return nil
 		})
 		if err != nil {
-			return nil, h, err
+			return h, err
 		}
 	}
 
-	texts := make([]string, n)
 	for i := range n {
 		if s.isKilled() {
 			// Only reachable with NoInterrupt: the deadline passed during
 			// the previous step; stop at the page boundary.
-			return nil, h, s.reason
+			return h, s.reason
 		}
 		var hp *Header
 		if withHeader && i == 0 {
 			hp = &h
 		}
+		var text string
 		err := s.step(e.opts.PageTimeout, fmt.Sprintf("page %d", i+1), func() error {
-			t, err := pageText(inst, doc, i, hp)
-			texts[i] = t
+			var err error
+			text, err = pageText(inst, doc, i, hp)
 			return err
 		})
 		if err != nil {
-			return nil, h, err
+			return h, err
+		}
+		if err := fn(text); err != nil {
+			return h, err
 		}
 	}
-	return resolveSoftHyphens(texts), h, nil
+	return h, nil
 }
 
 // pageText uses FPDFText_GetText, one call per page, rather than go-pdfium's
@@ -751,7 +776,7 @@ func cleanText(s string) string {
 			}
 			// U+FFFE is PDFium's other soft-hyphen mark. Followed by a line
 			// break it joins like U+0002; in the line (PDFium already dropped
-			// the break) it is left for resolveSoftHyphens, which sees the
+			// the break) it is left for ResolveSoftHyphens, which sees the
 			// whole document.
 			i += len(softHyphen) - 1
 			switch {
@@ -773,14 +798,14 @@ const softHyphen = "\uFFFE"
 
 var softHyphenRe = regexp.MustCompile(`(\p{L}*)\x{FFFE}(\p{L}*)`)
 
-// resolveSoftHyphens decides what each remaining U+FFFE stands for. PDFium
+// ResolveSoftHyphens decides what each remaining U+FFFE stands for. PDFium
 // puts it where a line ended in a hyphen, and drops the line break, so
 // "conserva\uFFFEtion" and "human\uFFFEelephant" look alike. Between a
 // word and a lower-case continuation it joins the halves, unless the
 // document itself spells the hyphenated form more often than the joined
 // one ("human-elephant" elsewhere); anywhere else ("Santos\uFFFEFita", at a
 // page end) it becomes "-".
-func resolveSoftHyphens(pages []string) []string {
+func ResolveSoftHyphens(pages []string) []string {
 	has := false
 	for _, p := range pages {
 		if strings.Contains(p, softHyphen) {
@@ -821,7 +846,7 @@ func resolveSoftHyphens(pages []string) []string {
 // countWord counts the occurrences of w in doc that are whole words.
 // wordCounts counts, in one pass, every maximal run of letters in doc and
 // every two runs joined by a single hyphen ("self-report"): the two
-// spellings resolveSoftHyphens weighs against each other. (Searching the
+// spellings ResolveSoftHyphens weighs against each other. (Searching the
 // whole document once per hyphenated word, as this did before, was a
 // measurable share of a child's time on long papers.)
 func wordCounts(doc string) map[string]int {

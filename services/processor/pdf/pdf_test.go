@@ -311,7 +311,7 @@ func TestSoftHyphenFFFE(t *testing.T) {
 		cleanText("conserva\uFFFEtion and human\uFFFEelephant conflict; exam\uFFFE\r\nple"),
 		cleanText("the human-elephant interface; Santos\uFFFEFita; end\uFFFE"),
 	}
-	got := resolveSoftHyphens(pages)
+	got := ResolveSoftHyphens(pages)
 	want := []string{
 		"conservation and human-elephant conflict; example",
 		"the human-elephant interface; Santos-Fita; end-",

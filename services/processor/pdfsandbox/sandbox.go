@@ -154,15 +154,14 @@ func New(opts Options) (*Sandbox, error) {
 // pdf.ErrTimeout when a step overruns. The document's measured peak memory
 // goes to the pdf.Meter in ctx, if any.
 func (s *Sandbox) PageTexts(ctx context.Context, data []byte) ([]string, error) {
-	r, err := s.run(ctx, data, false)
-	return r.Pages, err
+	pages, _, err := s.run(ctx, data, false)
+	return pages, err
 }
 
 // PageTextsHeader is PageTexts plus the header signals, as
 // pdf.Engine.PageTextsHeader.
 func (s *Sandbox) PageTextsHeader(ctx context.Context, data []byte) ([]string, pdf.Header, error) {
-	r, err := s.run(ctx, data, true)
-	return r.Pages, r.Header, err
+	return s.run(ctx, data, true)
 }
 
 // PageTextsTitles is PageTextsHeader flattened to strings, the shape the
@@ -210,23 +209,23 @@ func (s *Sandbox) Close() error {
 	return nil
 }
 
-func (s *Sandbox) run(ctx context.Context, data []byte, withHeader bool) (reply, error) {
+func (s *Sandbox) run(ctx context.Context, data []byte, withHeader bool) ([]string, pdf.Header, error) {
 	if len(data) == 0 {
 		// Not worth a child's time, and the in-process engine says the same.
-		return reply{}, fmt.Errorf("%w: empty input", pdf.ErrMalformed)
+		return nil, pdf.Header{}, fmt.Errorf("%w: empty input", pdf.ErrMalformed)
 	}
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		return reply{}, pdf.ContextError(ctx.Err())
+		return nil, pdf.Header{}, pdf.ContextError(ctx.Err())
 	}
 	defer func() { <-s.slots }()
 
 	c, err := s.get(ctx)
 	if err != nil {
-		return reply{}, err
+		return nil, pdf.Header{}, err
 	}
-	r, err, healthy := c.do(ctx, request{Size: len(data), WithHeader: withHeader}, data, s.opts.Engine.PageTimeout)
+	pages, r, err, healthy := c.do(ctx, request{Size: len(data), WithHeader: withHeader}, data, s.opts.Engine.PageTimeout)
 	s.mu.Lock()
 	s.stats.PeakChildRSS = max(s.stats.PeakChildRSS, r.HighWater)
 	switch {
@@ -247,7 +246,10 @@ func (s *Sandbox) run(ctx context.Context, data []byte, withHeader bool) (reply,
 	if r.PeakBytes > 0 {
 		pdf.RecordPeak(ctx, r.PeakBytes)
 	}
-	return r, err
+	if err != nil {
+		return nil, pdf.Header{}, err
+	}
+	return pdf.ResolveSoftHyphens(pages), r.Header, nil
 }
 
 // get returns an idle child or starts one. The caller holds a slot, so
@@ -394,10 +396,10 @@ func start(ctx context.Context, exe, cfgJSON string, timeout time.Duration) (_ *
 	}
 }
 
-// do sends one document and waits for its result. healthy says whether the
-// child can take another document; when it is false the child has died or
-// must be killed.
-func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout time.Duration) (r reply, err error, healthy bool) {
+// do sends one document and waits for its pages and result. healthy says
+// whether the child can take another document; when it is false the child
+// has died or must be killed.
+func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout time.Duration) (pages []string, r reply, err error, healthy bool) {
 	// Written on its own goroutine: a large document fills the pipe, and a
 	// child that dies meanwhile must not leave the caller blocked writing.
 	wrote := make(chan error, 1)
@@ -431,11 +433,15 @@ func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout ti
 		case werr := <-wrote:
 			wrote = nil
 			if werr != nil {
-				return reply{}, fmt.Errorf("%w: sandbox child stopped reading: %v; %s", pdf.ErrAborted, werr, c.exitDetail()), false
+				return nil, reply{}, fmt.Errorf("%w: sandbox child stopped reading: %v; %s", pdf.ErrAborted, werr, c.exitDetail()), false
 			}
 		case m, ok := <-c.msgs:
 			if !ok {
-				return reply{}, fmt.Errorf("%w: sandbox child died %s: %s", pdf.ErrAborted, stepName(steps), c.exitDetail()), false
+				return nil, reply{}, fmt.Errorf("%w: sandbox child died %s: %s", pdf.ErrAborted, stepName(steps), c.exitDetail()), false
+			}
+			if m.IsPage {
+				pages = append(pages, m.Page)
+				continue
 			}
 			if m.Progress {
 				steps++
@@ -453,14 +459,14 @@ func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout ti
 				werr := <-wrote
 				wrote = nil
 				if werr != nil {
-					return m, m.Err.err(), false
+					return pages, m, m.Err.err(), false
 				}
 			}
-			return m, m.Err.err(), true
+			return pages, m, m.Err.err(), true
 		case <-timeout:
-			return reply{}, fmt.Errorf("%w: %s took longer than %v; sandbox child killed", pdf.ErrTimeout, stepName(steps), stepTimeout), false
+			return nil, reply{}, fmt.Errorf("%w: %s took longer than %v; sandbox child killed", pdf.ErrTimeout, stepName(steps), stepTimeout), false
 		case <-ctx.Done():
-			return reply{}, pdf.ContextError(ctx.Err()), false
+			return nil, reply{}, pdf.ContextError(ctx.Err()), false
 		}
 	}
 }

@@ -29,13 +29,19 @@ type request struct {
 const reuseBufferBytes = 8 << 20
 
 // reply is one message from the child: exactly one of Ready (sent once,
-// after the engine started), Progress (after every step of a document) or a
-// final result.
+// after the engine started), Progress (after every step of a document), a
+// page's text (IsPage, in page order, after its step's Progress) or a
+// document's final result.
 type reply struct {
 	Ready    bool
 	Progress bool
 
-	Pages  []string
+	// Page is one page's text, with PDFium's in-line soft-hyphen marks
+	// still in it (see pdf.Engine.EachPage); the parent collects the pages
+	// and resolves them.
+	Page   string
+	IsPage bool
+
 	Header pdf.Header
 	Err    *wireError
 	// PeakBytes is how far the child's resident memory rose above where it
