@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -46,16 +45,40 @@ type Extractor struct {
 	maxBytes int64
 	timeout  time.Duration
 	pdf      extract.PDFTextSource
-	// bufs holds read buffers (*[]byte) of at most pooledReadBytes for the
-	// next documents. A fresh buffer per document cost more than reading
-	// into it: the runtime zeroes it, and the pages it returned to the
-	// system after the last document fault in again.
-	bufs sync.Pool
+	// bufs lends read buffers to extract.Extract, which asks for one only
+	// when it reads a document whole.
+	bufs readBuffers
 }
+
+// readBuffers is a pool of read buffers of at most pooledReadBytes for the
+// next documents. A fresh buffer per document cost more than reading into
+// it: the runtime zeroes it, and the pages it returned to the system
+// after the last document fault in again.
+type readBuffers struct{ pool sync.Pool }
 
 // pooledReadBytes is the largest read buffer kept for reuse; larger
 // documents are read into buffers of their own.
 const pooledReadBytes = 8 << 20
+
+func (b *readBuffers) Get(n int) []byte {
+	if n > pooledReadBytes {
+		return nil // bytes.Buffer allocates one of its own
+	}
+	if p, ok := b.pool.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	// A small pooled buffer that was too small is dropped: the new one
+	// replaces it. At least 1 MiB, so small documents share a few buffers.
+	return make([]byte, 0, max(n, 1<<20))
+}
+
+func (b *readBuffers) Put(buf []byte) {
+	if cap(buf) == 0 || cap(buf) > pooledReadBytes {
+		return
+	}
+	buf = buf[:0]
+	b.pool.Put(&buf)
+}
 
 // Result is one extracted document.
 type Result struct {
@@ -65,7 +88,7 @@ type Result struct {
 	// PeakMemory is the measured peak memory of the document, 0 when it
 	// could not be measured. Only a PDF engine that runs out of process
 	// (pdfsandbox) measures one: the child's peak resident growth for the
-	// document, plus the file's bytes the processor buffered to hand over.
+	// document (the processor streams the file to it without buffering).
 	// Formats parsed in-process share the processor's heap with every
 	// other document, and the Go runtime cannot attribute allocations to a
 	// goroutine, so they report 0 rather than teach the scheduler a guess.
@@ -151,41 +174,29 @@ func (e *Extractor) Extract(ctx context.Context, root, slashPath string, reserva
 	if reservation > 0 && uint64(size) > reservation {
 		return nil, fmt.Errorf("%w: %s is %d bytes, %d reserved", ErrOutOfMemory, slashPath, size, reservation)
 	}
-	var buf []byte
-	if need := size + bytes.MinRead; need <= pooledReadBytes {
-		if p, ok := e.bufs.Get().(*[]byte); ok && int64(cap(*p)) >= need {
-			buf = *p
-		} else {
-			buf = make([]byte, 0, max(need, 1<<20))
-		}
-		// extract.Extract keeps no reference to the buffer once it has
-		// returned (see extract.Options.Buffer).
-		defer e.bufs.Put(&buf)
-	}
 	var meter pdf.Meter
-	doc, err := e.extract(pdf.WithMeter(ctx, &meter), ctxReader{ctx, f}, path.Base(slashPath), size, buf)
+	doc, err := e.extract(pdf.WithMeter(ctx, &meter), ctxReader{ctx, f}, path.Base(slashPath), size)
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrTimeout) {
 			return nil, fmt.Errorf("%s: %w (%w)", slashPath, cause, err)
 		}
 		return nil, fmt.Errorf("%s: %w", slashPath, err)
 	}
-	res := &Result{Doc: doc, Size: size, Duration: time.Since(start)}
-	if p := meter.Peak(); p > 0 {
-		res.PeakMemory = p + uint64(size)
-	}
-	return res, nil
+	// The sandbox read the PDF from the file itself (extract streams it),
+	// so its measured peak is all the memory the document took outside the
+	// processor's shared heap.
+	return &Result{Doc: doc, Size: size, Duration: time.Since(start), PeakMemory: meter.Peak()}, nil
 }
 
 // extract contains panics: one bad document must not take down the
 // processor and the other documents running beside it (invariant 5).
-func (e *Extractor) extract(ctx context.Context, r io.Reader, name string, size int64, buf []byte) (doc *extract.Document, err error) {
+func (e *Extractor) extract(ctx context.Context, r io.Reader, name string, size int64) (doc *extract.Document, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			doc, err = nil, &PanicError{Value: p, Stack: debug.Stack()}
 		}
 	}()
-	return extract.Extract(ctx, r, name, extract.Options{MaxBytes: e.maxBytes, PDF: e.pdf, Size: size, Buffer: buf})
+	return extract.Extract(ctx, r, name, extract.Options{MaxBytes: e.maxBytes, PDF: e.pdf, Size: size, Buffers: &e.bufs})
 }
 
 // open validates the path lexically (so the error says exactly what is

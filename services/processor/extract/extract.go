@@ -20,33 +20,55 @@ func Extract(ctx context.Context, r io.Reader, name string, opts Options) (*Docu
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data, err := readLimited(r, opts.MaxBytes, opts.Size, opts.Buffer)
+	size := opts.Size
+	if opts.MaxBytes > 0 {
+		// One byte past the limit, so that an input larger than it is
+		// detected without being buffered whole.
+		r = io.LimitReader(r, opts.MaxBytes+1)
+		size = min(size, opts.MaxBytes)
+	}
+	var head [sniffLen]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, fmt.Errorf("extract: read: %w", err)
+	}
+	f := Detect(head[:n], name)
+	if s, ok := opts.PDF.(PDFStreamSource); ok && f == FormatPDF && opts.Size > 0 &&
+		(opts.MaxBytes <= 0 || opts.Size <= opts.MaxBytes) {
+		// The engine takes the file as a stream: a PDF's bytes are needed
+		// only inside the engine, which has to buffer them anyway.
+		return extractPDFStream(ctx, s, io.MultiReader(bytes.NewReader(head[:n]), r), opts.Size)
+	}
+	var pooled []byte
+	if opts.Buffers != nil {
+		pooled = opts.Buffers.Get(int(size) + bytes.MinRead)
+		defer func() { opts.Buffers.Put(pooled) }()
+	}
+	buf := bytes.NewBuffer(pooled[:0])
+	// size, when known, sizes the buffer once: growing it by doubling
+	// copies and zeroes a paper several times over, a measurable share of
+	// what extracting it costs. MinRead spare bytes: bytes.Buffer.ReadFrom
+	// grows when less than that is free, and the read that reports EOF
+	// needs room too.
+	buf.Grow(max(int(size), n) + bytes.MinRead)
+	buf.Write(head[:n])
+	data, err := readRest(buf, r, opts.MaxBytes)
+	if opts.Buffers != nil {
+		pooled = buf.Bytes()[:0] // the buffer as grown, for the next input
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty
 	}
-	f := Detect(data[:min(len(data), sniffLen)], name)
 	return extractFormat(ctx, f, data, opts)
 }
 
-// readLimited reads through io.LimitReader(limit+1) so that an oversized
-// input is detected after reading one byte past the limit, never buffering
-// it whole. size, when known (> 0), sizes the buffer once: growing it by
-// doubling copies and zeroes a paper several times over, a measurable share
-// of what extracting it costs. reuse is read into when it is large enough.
-func readLimited(r io.Reader, limit, size int64, reuse []byte) ([]byte, error) {
-	if limit > 0 {
-		r = io.LimitReader(r, limit+1)
-		size = min(size, limit)
-	}
-	buf := bytes.NewBuffer(reuse[:0])
-	if size > 0 {
-		// MinRead spare bytes: bytes.Buffer.ReadFrom grows when less than
-		// that is free, and the read that reports EOF needs room too.
-		buf.Grow(int(size) + bytes.MinRead)
-	}
+// readRest reads the rest of r into buf, after the head already in it.
+// limit > 0 is the most the whole input may hold; r reads at most one byte
+// past it (see Extract).
+func readRest(buf *bytes.Buffer, r io.Reader, limit int64) ([]byte, error) {
 	if _, err := buf.ReadFrom(r); err != nil {
 		return nil, fmt.Errorf("extract: read: %w", err)
 	}
@@ -83,27 +105,9 @@ func extractFormat(ctx context.Context, f Format, data []byte, opts Options) (*D
 			pages, err = opts.PDF.PageTexts(ctx, data)
 		}
 		if err != nil {
-			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-				return nil, err
-			}
-			// Keep the engine's own error in the chain next to ErrMalformed.
-			return nil, fmt.Errorf("%w: pdf: %w", ErrMalformed, err)
+			return nil, pdfError(ctx, err)
 		}
-		doc.Pages = len(pages)
-		// Only the first page is needed after joining, so the pages are
-		// garbage while the text is parsed (a long PDF's pages are as
-		// large as its text).
-		var first string
-		if len(pages) > 0 {
-			first = pages[0]
-		}
-		text := joinPages(pages)
-		err = parsePlainHint(ctx, text, doc, pdfTitleHint(largestRun, metaTitle))
-		if err == nil && doc.DOI == "" && first != "" {
-			// The article's DOI is often only in the running header or
-			// footer, which joinPages drops.
-			doc.DOI = findDOI(joinDOIBreaks(normalizeText(first)))
-		}
+		err = parsePDFPages(ctx, doc, pages, largestRun, metaTitle)
 	default:
 		return nil, fmt.Errorf("%w: content is neither PDF, XML (JATS/TEI), HTML, Markdown nor text", ErrUnsupportedFormat)
 	}
@@ -112,6 +116,88 @@ func extractFormat(ctx context.Context, f Format, data []byte, opts Options) (*D
 	}
 	finishDocument(doc)
 	return doc, nil
+}
+
+// extractPDFStream extracts a PDF that src reads from r, size bytes.
+func extractPDFStream(ctx context.Context, src PDFStreamSource, r io.Reader, size int64) (*Document, error) {
+	in := &inputReader{r: r}
+	pages, largestRun, metaTitle, err := src.PageTextsTitlesFrom(ctx, in, size)
+	if in.eof && in.n < size && in.err == nil {
+		in.err = fmt.Errorf("the input ended after %d of its %d bytes", in.n, size)
+	}
+	if in.err != nil {
+		// The input, not the document, is at fault (a file cut short or
+		// unreadable while it was copied), whatever the engine made of it.
+		if ctx.Err() != nil && errors.Is(in.err, ctx.Err()) {
+			return nil, in.err
+		}
+		return nil, fmt.Errorf("extract: read: %w", in.err)
+	}
+	if err != nil {
+		return nil, pdfError(ctx, err)
+	}
+	if in.n < size {
+		return nil, fmt.Errorf("extract: read: the PDF engine read %d of %d bytes", in.n, size)
+	}
+	doc := &Document{Format: FormatPDF}
+	if err := parsePDFPages(ctx, doc, pages, largestRun, metaTitle); err != nil {
+		return nil, err
+	}
+	finishDocument(doc)
+	return doc, nil
+}
+
+// inputReader counts what the engine read, notes EOF and keeps the first
+// other read error, so Extract can tell a bad input stream (a file cut
+// short or unreadable while it was copied) from a bad PDF.
+type inputReader struct {
+	r   io.Reader
+	n   int64
+	eof bool
+	err error
+}
+
+func (i *inputReader) Read(p []byte) (int, error) {
+	n, err := i.r.Read(p)
+	i.n += int64(n)
+	switch {
+	case err == io.EOF:
+		i.eof = true
+	case err != nil && i.err == nil:
+		i.err = err
+	}
+	return n, err
+}
+
+// pdfError is a PDF engine's error as Extract returns it: the context's
+// error as it is, anything else as ErrMalformed with the engine's own
+// error kept in the chain.
+func pdfError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return fmt.Errorf("%w: pdf: %w", ErrMalformed, err)
+}
+
+// parsePDFPages applies the plain-text heuristics to a PDF's page texts,
+// with the title the engine found in the layout as a hint.
+func parsePDFPages(ctx context.Context, doc *Document, pages []string, largestRun, metaTitle string) error {
+	doc.Pages = len(pages)
+	// Only the first page is needed after joining, so the pages are
+	// garbage while the text is parsed (a long PDF's pages are as large as
+	// its text).
+	var first string
+	if len(pages) > 0 {
+		first = pages[0]
+	}
+	text := joinPages(pages)
+	err := parsePlainHint(ctx, text, doc, pdfTitleHint(largestRun, metaTitle))
+	if err == nil && doc.DOI == "" && first != "" {
+		// The article's DOI is often only in the running header or
+		// footer, which joinPages drops.
+		doc.DOI = findDOI(joinDOIBreaks(normalizeText(first)))
+	}
+	return err
 }
 
 // finishDocument applies the cross-format guarantees: references numbered,

@@ -3,8 +3,13 @@ package extract
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/require"
 )
 
 func extractString(t *testing.T, name, in string) *Document {
@@ -360,4 +365,94 @@ func TestExtractTEI(t *testing.T) {
 func refEqual(a, b Reference) bool {
 	return a.Index == b.Index && strings.Join(a.Authors, "|") == strings.Join(b.Authors, "|") && a.Title == b.Title &&
 		a.Venue == b.Venue && a.Year == b.Year && a.Volume == b.Volume && a.Pages == b.Pages && a.DOI == b.DOI
+}
+
+// streamPDF is a PDFStreamSource that reads the whole stream (a real
+// engine must, to parse it) and records what it got.
+type streamPDF struct {
+	fakePDF
+	got    []byte
+	gotErr error
+}
+
+func (s *streamPDF) PageTextsTitlesFrom(_ context.Context, r io.Reader, size int64) ([]string, string, string, error) {
+	s.got, s.gotErr = io.ReadAll(io.LimitReader(r, size))
+	if s.gotErr != nil {
+		return nil, "", "", s.gotErr
+	}
+	if int64(len(s.got)) < size {
+		return nil, "", "", io.ErrUnexpectedEOF
+	}
+	return s.pages, "", "", s.err
+}
+
+// countingBuffers counts the buffers Extract borrows.
+type countingBuffers struct{ gets, puts int }
+
+func (c *countingBuffers) Get(n int) []byte { c.gets++; return make([]byte, 0, n) }
+func (c *countingBuffers) Put([]byte)       { c.puts++ }
+
+func TestExtractPDFStream(t *testing.T) {
+	// More than the sniffed head, so the stream is head + rest.
+	input := "%PDF-1.7\n" + strings.Repeat("% filler\n", 4000)
+	pages := []string{"A Streamed Paper About Things\n\nJane Doe\n\nAbstract\nIt streams.\n"}
+
+	t.Run("streamed whole, no buffer borrowed", func(t *testing.T) {
+		src := &streamPDF{fakePDF: fakePDF{pages: pages}}
+		bufs := &countingBuffers{}
+		doc, err := Extract(context.Background(), strings.NewReader(input), "s.pdf", Options{PDF: src, Size: int64(len(input)), Buffers: bufs})
+		require.NoError(t, err)
+		require.Equal(t, input, string(src.got))
+		require.Equal(t, FormatPDF, doc.Format)
+		require.Equal(t, 1, doc.Pages)
+		require.Equal(t, "A Streamed Paper About Things", doc.Title)
+		require.Zero(t, bufs.gets, "a streamed PDF needs no read buffer")
+	})
+	t.Run("other formats borrow and return a buffer", func(t *testing.T) {
+		bufs := &countingBuffers{}
+		md := "# A Markdown Paper\n\nJane Doe\n\nBody.\n"
+		_, err := Extract(context.Background(), strings.NewReader(md), "p.md", Options{PDF: &streamPDF{}, Size: int64(len(md)), Buffers: bufs})
+		require.NoError(t, err)
+		require.Equal(t, 1, bufs.gets)
+		require.Equal(t, 1, bufs.puts)
+	})
+	t.Run("unknown size is buffered", func(t *testing.T) {
+		src := &streamPDF{fakePDF: fakePDF{pages: pages}}
+		doc, err := Extract(context.Background(), strings.NewReader(input), "s.pdf", Options{PDF: src})
+		require.NoError(t, err)
+		require.Nil(t, src.got, "not streamed")
+		require.Equal(t, 1, doc.Pages)
+	})
+	t.Run("over the limit is refused, not streamed", func(t *testing.T) {
+		src := &streamPDF{fakePDF: fakePDF{pages: pages}}
+		_, err := Extract(context.Background(), strings.NewReader(input), "s.pdf", Options{PDF: src, Size: int64(len(input)), MaxBytes: 1000})
+		require.ErrorIs(t, err, ErrTooLarge)
+		require.Nil(t, src.got)
+	})
+	t.Run("a failing input is a read error, not a malformed PDF", func(t *testing.T) {
+		disk := errors.New("input/output error")
+		r := io.MultiReader(strings.NewReader(input), iotest.ErrReader(disk))
+		_, err := Extract(context.Background(), r, "s.pdf", Options{PDF: &streamPDF{fakePDF: fakePDF{pages: pages}}, Size: int64(len(input)) + 10})
+		require.ErrorIs(t, err, disk)
+		require.NotErrorIs(t, err, ErrMalformed)
+		require.Contains(t, err.Error(), "extract: read:")
+	})
+	t.Run("an input shorter than its size is a read error", func(t *testing.T) {
+		_, err := Extract(context.Background(), strings.NewReader(input), "s.pdf", Options{PDF: &streamPDF{fakePDF: fakePDF{pages: pages}}, Size: int64(len(input)) + 10})
+		require.NotErrorIs(t, err, ErrMalformed)
+		require.ErrorContains(t, err, fmt.Sprintf("extract: read: the input ended after %d of its %d bytes", len(input), len(input)+10))
+	})
+	t.Run("an engine that reads too little", func(t *testing.T) {
+		lazy := lazyPDF{pages: pages}
+		_, err := Extract(context.Background(), strings.NewReader(input), "s.pdf", Options{PDF: lazy, Size: int64(len(input))})
+		require.ErrorContains(t, err, fmt.Sprintf("the PDF engine read 0 of %d bytes", len(input)))
+	})
+}
+
+// lazyPDF claims success without reading its input.
+type lazyPDF struct{ pages []string }
+
+func (l lazyPDF) PageTexts(context.Context, []byte) ([]string, error) { return l.pages, nil }
+func (l lazyPDF) PageTextsTitlesFrom(context.Context, io.Reader, int64) ([]string, string, string, error) {
+	return l.pages, "", "", nil
 }

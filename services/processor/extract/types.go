@@ -1,6 +1,9 @@
 package extract
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // Format is the detected document format.
 type Format string
@@ -75,6 +78,17 @@ type PDFHeaderSource interface {
 	PageTextsTitles(ctx context.Context, data []byte) (pages []string, largestRun, metaTitle string, err error)
 }
 
+// PDFStreamSource is optionally implemented by a PDFHeaderSource that can
+// read the document from a stream of exactly size bytes instead of a
+// slice, so that its caller never holds the file: the process sandbox
+// copies it straight into its child, which has to buffer it anyway.
+// Extract uses it when it knows the input's size (Options.Size). The
+// source must not read r after it returned, and reports a stream that
+// ends before size bytes as an error.
+type PDFStreamSource interface {
+	PageTextsTitlesFrom(ctx context.Context, r io.Reader, size int64) (pages []string, largestRun, metaTitle string, err error)
+}
+
 // Options tune Extract.
 type Options struct {
 	// MaxBytes refuses inputs larger than this with ErrTooLarge; <= 0 means no limit.
@@ -83,11 +97,24 @@ type Options struct {
 	PDF PDFTextSource
 	// Size is the input's size in bytes when the caller knows it (a file's
 	// stat), 0 otherwise; the input is then read into one buffer of that
-	// size. A wrong figure costs only a reallocation.
+	// size, where a wrong figure costs only a reallocation. A PDF given to
+	// a PDFStreamSource is not buffered: the engine reads exactly Size
+	// bytes, and an input that ends sooner fails with a read error.
 	Size int64
-	// Buffer, when its capacity holds the input, is what the input is read
-	// into, so a caller extracting many documents can reuse one. Extract
-	// keeps no reference to it once it returns (the Document holds copies:
-	// strings, never sub-slices), nor does any PDFTextSource it calls.
-	Buffer []byte
+	// Buffers, when set, lends the buffer an input is read into, so a
+	// caller extracting many documents can reuse them. Extract asks only
+	// when it reads an input whole (not for a PDF it streams) and gives
+	// the buffer back before it returns, keeping no reference to it (the
+	// Document holds copies: strings, never sub-slices), nor does any
+	// PDFTextSource it calls.
+	Buffers Buffers
+}
+
+// Buffers lends read buffers; see Options.Buffers.
+type Buffers interface {
+	// Get returns an empty buffer; n is the size the caller expects to
+	// read (0 when unknown), a hint.
+	Get(n int) []byte
+	// Put takes back a buffer Get returned, possibly grown.
+	Put(buf []byte)
 }

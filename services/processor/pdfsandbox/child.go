@@ -130,9 +130,12 @@ func runChild(cfgJSON string) int {
 		var data []byte
 		if req.Size <= reuseBufferBytes {
 			if cap(buf) < req.Size {
-				// Whole MiBs: a few reallocations over a batch, and never
-				// twice the largest document, as doubling would keep.
-				buf = make([]byte, min((req.Size+1<<20-1)&^(1<<20-1), reuseBufferBytes))
+				// Rounded up to 256 KiB: a few reallocations over a batch
+				// (the scheduler sends the costliest documents first), and
+				// never much above the largest document, as doubling
+				// would be.
+				const grain = 256 << 10
+				buf = make([]byte, min((req.Size+grain-1)&^(grain-1), reuseBufferBytes))
 			}
 			data = buf[:req.Size]
 		} else {

@@ -29,7 +29,9 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -154,14 +156,14 @@ func New(opts Options) (*Sandbox, error) {
 // pdf.ErrTimeout when a step overruns. The document's measured peak memory
 // goes to the pdf.Meter in ctx, if any.
 func (s *Sandbox) PageTexts(ctx context.Context, data []byte) ([]string, error) {
-	pages, _, err := s.run(ctx, data, false)
+	pages, _, err := s.run(ctx, bytesDocument(data), false)
 	return pages, err
 }
 
 // PageTextsHeader is PageTexts plus the header signals, as
 // pdf.Engine.PageTextsHeader.
 func (s *Sandbox) PageTextsHeader(ctx context.Context, data []byte) ([]string, pdf.Header, error) {
-	return s.run(ctx, data, true)
+	return s.run(ctx, bytesDocument(data), true)
 }
 
 // PageTextsTitles is PageTextsHeader flattened to strings, the shape the
@@ -170,6 +172,48 @@ func (s *Sandbox) PageTextsTitles(ctx context.Context, data []byte) ([]string, s
 	pages, h, err := s.PageTextsHeader(ctx, data)
 	return pages, h.LargestRun, h.MetaTitle, err
 }
+
+// PageTextsTitlesFrom is PageTextsTitles for a document read from r, size
+// bytes, which go straight to the child: the caller never holds the file
+// (extract.PDFStreamSource). r is not read after the call returns; one that
+// ends before size bytes fails the call (the child, left waiting for the
+// rest, is replaced).
+func (s *Sandbox) PageTextsTitlesFrom(ctx context.Context, r io.Reader, size int64) ([]string, string, string, error) {
+	pages, h, err := s.run(ctx, document{r: r, size: size}, true)
+	return pages, h.LargestRun, h.MetaTitle, err
+}
+
+// document is what a child is sent: data, or size bytes of r.
+type document struct {
+	data []byte
+	r    io.Reader
+	size int64
+}
+
+func bytesDocument(data []byte) document { return document{data: data, size: int64(len(data))} }
+
+// writeTo writes the document to w.
+func (d document) writeTo(w *bufio.Writer) error {
+	if d.r == nil {
+		_, err := w.Write(d.data)
+		return err
+	}
+	n, err := io.Copy(w, io.LimitReader(d.r, d.size))
+	if err == nil && n < d.size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return &inputError{fmt.Errorf("read %d of %d bytes of the document: %w", n, d.size, err)}
+	}
+	return nil
+}
+
+// inputError is a failure to read the caller's document while sending it:
+// the input's fault, not the child's.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
 
 // Stats returns the counters so far.
 func (s *Sandbox) Stats() Stats {
@@ -209,8 +253,8 @@ func (s *Sandbox) Close() error {
 	return nil
 }
 
-func (s *Sandbox) run(ctx context.Context, data []byte, withHeader bool) ([]string, pdf.Header, error) {
-	if len(data) == 0 {
+func (s *Sandbox) run(ctx context.Context, doc document, withHeader bool) ([]string, pdf.Header, error) {
+	if doc.size <= 0 {
 		// Not worth a child's time, and the in-process engine says the same.
 		return nil, pdf.Header{}, fmt.Errorf("%w: empty input", pdf.ErrMalformed)
 	}
@@ -225,7 +269,7 @@ func (s *Sandbox) run(ctx context.Context, data []byte, withHeader bool) ([]stri
 	if err != nil {
 		return nil, pdf.Header{}, err
 	}
-	pages, r, err, healthy := c.do(ctx, request{Size: len(data), WithHeader: withHeader}, data, s.opts.Engine.PageTimeout)
+	pages, r, err, healthy := c.do(ctx, request{Size: int(doc.size), WithHeader: withHeader}, doc, s.opts.Engine.PageTimeout)
 	s.mu.Lock()
 	s.stats.PeakChildRSS = max(s.stats.PeakChildRSS, r.HighWater)
 	switch {
@@ -399,7 +443,7 @@ func start(ctx context.Context, exe, cfgJSON string, timeout time.Duration) (_ *
 // do sends one document and waits for its pages and result. healthy says
 // whether the child can take another document; when it is false the child
 // has died or must be killed.
-func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout time.Duration) (pages []string, r reply, err error, healthy bool) {
+func (c *child) do(ctx context.Context, req request, doc document, stepTimeout time.Duration) (pages []string, r reply, err error, healthy bool) {
 	// Written on its own goroutine: a large document fills the pipe, and a
 	// child that dies meanwhile must not leave the caller blocked writing.
 	wrote := make(chan error, 1)
@@ -412,7 +456,7 @@ func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout ti
 			err = c.bw.Flush()
 		}
 		if err == nil {
-			_, err = c.bw.Write(data)
+			err = doc.writeTo(c.bw)
 		}
 		if err == nil {
 			err = c.bw.Flush()
@@ -432,6 +476,11 @@ func (c *child) do(ctx context.Context, req request, data []byte, stepTimeout ti
 		select {
 		case werr := <-wrote:
 			wrote = nil
+			var ierr *inputError
+			if errors.As(werr, &ierr) {
+				// The child waits for bytes that will not come.
+				return nil, reply{}, fmt.Errorf("pdf sandbox: %w", ierr.err), false
+			}
 			if werr != nil {
 				return nil, reply{}, fmt.Errorf("%w: sandbox child stopped reading: %v; %s", pdf.ErrAborted, werr, c.exitDetail()), false
 			}

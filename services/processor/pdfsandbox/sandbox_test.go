@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -257,4 +258,55 @@ func TestMeasuresASample(t *testing.T) {
 		}
 	}
 	require.Equal(t, []int{0, 3, 6}, measured, "the first document of a child, then every third")
+}
+
+// errAfter reads from r and then fails with err instead of reporting EOF.
+type errAfter struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errAfter) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		return n, e.err
+	}
+	return n, err
+}
+
+func TestStreamedDocuments(t *testing.T) {
+	s := newSandbox(t, pdf.Options{})
+	data := makePDF(t, "# Streaming documents into the sandbox\nThe body of the first page, in a smaller font than the title.", "A second page.")
+
+	// Streamed, the document gives what it gives as a slice.
+	wantPages, wantRun, wantMeta, err := s.PageTextsTitles(context.Background(), data)
+	require.NoError(t, err)
+	pages, run, meta, err := s.PageTextsTitlesFrom(context.Background(), bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+	require.Equal(t, wantPages, pages)
+	require.Equal(t, wantRun, run)
+	require.Equal(t, wantMeta, meta)
+	require.Equal(t, 1, s.Stats().Started)
+
+	// A stream that ends before its announced size leaves the child
+	// waiting for the rest: the call fails as a read error (not the
+	// document's, not the child's) and the child is replaced.
+	_, _, _, err = s.PageTextsTitlesFrom(context.Background(), bytes.NewReader(data), int64(len(data))+100)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.NotErrorIs(t, err, pdf.ErrAborted)
+	require.NotErrorIs(t, err, pdf.ErrMalformed)
+	require.Contains(t, err.Error(), fmt.Sprintf("read %d of %d bytes", len(data), len(data)+100))
+
+	// A stream that fails says why.
+	disk := errors.New("input/output error")
+	_, _, _, err = s.PageTextsTitlesFrom(context.Background(), &errAfter{bytes.NewReader(data[:len(data)/2]), disk}, int64(len(data)))
+	require.ErrorIs(t, err, disk)
+
+	// The next document is served as usual, by a new child.
+	pages, _, _, err = s.PageTextsTitlesFrom(context.Background(), bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+	require.Equal(t, wantPages, pages)
+	st := s.Stats()
+	require.Equal(t, 3, st.Started, "one child per failed stream, one more after")
+	require.Equal(t, 2, st.Killed)
 }
