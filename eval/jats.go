@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"io"
 	"strings"
 	"unicode"
 )
@@ -46,6 +47,7 @@ type jatsRefList struct {
 }
 
 type jatsRef struct {
+	ID   string         `xml:"id,attr"`
 	Cits []jatsCitation `xml:",any"`
 	Alts struct {
 		Cits []jatsCitation `xml:",any"`
@@ -270,11 +272,15 @@ func ReadJATS(data []byte) (Record, error) {
 		}
 	}
 	r.Year = articleYear(a)
+	index := map[string]int{} // ref id → position in r.References
 	var walk func([]jatsRefList)
 	walk = func(ls []jatsRefList) {
 		for _, l := range ls {
 			for _, ref := range l.Refs {
 				if c := firstCitation(ref); c != nil {
+					if ref.ID != "" {
+						index[ref.ID] = len(r.References)
+					}
 					r.References = append(r.References, c.ref())
 				}
 			}
@@ -282,7 +288,56 @@ func ReadJATS(data []byte) (Record, error) {
 		}
 	}
 	walk(a.RefLists)
+	r.CitedTimes = bodyCitations(data, index, len(r.References))
 	return r, nil
+}
+
+// bodyCitations counts the bibliographic cross-references of the article's
+// body (<xref ref-type="bibr" rid="…">, one rid or several) per reference;
+// nil when the XML cannot be read again (the Record is then scored without
+// citations).
+func bodyCitations(data []byte, index map[string]int, n int) []int {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = false
+	dec.Entity = xml.HTMLEntity
+	counts := make([]int, n)
+	depth := 0 // > 0 inside <body>
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return counts
+		}
+		if err != nil {
+			return nil
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local == "body" || depth > 0 {
+				depth++
+			}
+			if depth == 0 || t.Name.Local != "xref" || attr(t, "ref-type") != "bibr" {
+				continue
+			}
+			for _, id := range strings.Fields(attr(t, "rid")) {
+				if i, ok := index[id]; ok {
+					counts[i]++
+				}
+			}
+		case xml.EndElement:
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+}
+
+func attr(e xml.StartElement, name string) string {
+	for _, a := range e.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // articleYear: the publication date's year, preferring a dated publication

@@ -15,6 +15,10 @@ type Record struct {
 	DOI        string
 	Year       int // 0 = unknown
 	References []Ref
+	// CitedTimes[i] is how often the body cites References[i] (in-text
+	// citation markers); nil when the source does not say (gold without
+	// citation markers), and then citations are not scored.
+	CitedTimes []int
 }
 
 // Ref is one reference list entry.
@@ -42,6 +46,18 @@ func FromDocument(d *extract.Document) Record {
 			ref.Authors = append(ref.Authors, splitFull(a))
 		}
 		r.References = append(r.References, ref)
+	}
+	pos := make(map[int]int, len(d.References))
+	for i, x := range d.References {
+		pos[x.Index] = i
+	}
+	r.CitedTimes = make([]int, len(d.References))
+	for _, c := range d.Citations {
+		for _, idx := range c.Refs {
+			if i, ok := pos[idx]; ok {
+				r.CitedTimes[i]++
+			}
+		}
 	}
 	return r
 }

@@ -88,6 +88,15 @@ type Result struct {
 	RefFieldPrecision float64 `json:"ref_field_precision"`
 	RefFieldRecall    float64 `json:"ref_field_recall"`
 	RefFieldF1All     float64 `json:"ref_field_f1_all"`
+	// In-text citations, where the gold marks them (JATS <xref
+	// ref-type="bibr"> in the body): per matched reference, how many of its
+	// citations were found (precision, recall, F1 over the counts);
+	// CitationDocuments is how many documents were scored on them.
+	CitationF1        float64 `json:"citation_f1"`
+	CitationPrecision float64 `json:"citation_precision"`
+	CitationRecall    float64 `json:"citation_recall"`
+	GoldCitations     int     `json:"gold_citations"`
+	CitationDocuments int     `json:"citation_documents"`
 
 	// Fields has every score with its counts: title, author, doi, year,
 	// ref_authors, ref_title, ref_year, ref_venue, ref_doi, ref_fields.
@@ -171,7 +180,7 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	}
 	res.Seconds = time.Since(start).Seconds()
 
-	var title, author, doi, year Counts
+	var title, author, doi, year, citations Counts
 	var refField, refFieldAll [nRefFields]Counts
 	for i, s := range scores {
 		if opts.Diff != nil {
@@ -197,6 +206,10 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 		res.PredRefs += s.predRefs
 		res.MatchedRefs += s.matched
 		res.MatchedByTitleDOIConflict += s.matchedByTitle
+		if s.citationsScored {
+			citations.add(s.citations)
+			res.CitationDocuments++
+		}
 	}
 	res.Documents = len(jobs)
 	if res.Seconds > 0 {
@@ -222,6 +235,12 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	res.YearF1, res.YearPrecision, res.YearRecall = y.F1, y.Precision, y.Recall
 	res.RefFieldF1, res.RefFieldPrecision, res.RefFieldRecall = rf.F1, rf.Precision, rf.Recall
 	res.RefFieldF1All = res.Fields["ref_fields_all"].F1
+	if res.CitationDocuments > 0 {
+		c := citations.Score()
+		res.Fields["citations"] = c
+		res.CitationF1, res.CitationPrecision, res.CitationRecall = c.F1, c.Precision, c.Recall
+		res.GoldCitations = citations.TP + citations.FN
+	}
 	return res, nil
 }
 

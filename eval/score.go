@@ -81,6 +81,11 @@ type docScore struct {
 	refField, refFieldAll   [nRefFields]Counts
 	goldRefs, predRefs      int
 	matched, matchedByTitle int
+	// citations counts in-text citations per reference: TP the
+	// citations of a matched pair both sides have (the smaller count), FP
+	// and FN the rest of each side's. scored: the gold says.
+	citations       Counts
+	citationsScored bool
 }
 
 // similarityThreshold is the title similarity at which two references are
@@ -143,6 +148,22 @@ func compare(id string, gold, pred Record, diff io.Writer) docScore {
 		}
 	}
 	s.matchedByTitle = byTitle
+	if gold.CitedTimes != nil {
+		s.citationsScored = true
+		goldTotal, predTotal, tp := 0, 0, 0
+		for _, n := range gold.CitedTimes {
+			goldTotal += n
+		}
+		for _, n := range pred.CitedTimes {
+			predTotal += n
+		}
+		for gi, pi := range pairs {
+			if pi >= 0 && gi < len(gold.CitedTimes) && pi < len(pred.CitedTimes) {
+				tp += min(gold.CitedTimes[gi], pred.CitedTimes[pi])
+			}
+		}
+		s.citations = Counts{TP: tp, FP: predTotal - tp, FN: goldTotal - tp}
+	}
 	for pi, ok := range predMatched {
 		if !ok {
 			s.countUnmatchedPred(pred.References[pi])

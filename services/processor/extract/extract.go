@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 )
 
 // sniffLen is how much of the input Detect sees; JATS doctype declarations
@@ -216,4 +217,48 @@ func finishDocument(doc *Document) {
 	}
 	doc.Title = clean(doc.Title)
 	doc.DOI = cleanDOI(doc.DOI)
+
+	if doc.Format == FormatPDF {
+		doc.PageStarts = pageStarts(doc.Text)
+	}
+	pageOf := func(off int) int {
+		if len(doc.PageStarts) == 0 {
+			return 0
+		}
+		return sort.Search(len(doc.PageStarts), func(i int) bool { return doc.PageStarts[i] > off })
+	}
+	bodyStart, bodyEnd := bodySpan(doc)
+	var persons []Entity
+	doc.Citations, persons = findCitations(doc.Text, bodyStart, bodyEnd, doc.References, pageOf)
+	doc.Entities = findEntities(doc, bodyEnd, persons, pageOf)
+}
+
+// pageStarts are the offsets where the pages of a PDF's text begin: 0, and
+// after every form feed (joinPages puts one between pages).
+func pageStarts(text string) []int {
+	starts := []int{0}
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\f' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// bodySpan is the part of doc.Text where citations are looked for: from
+// the first section (what comes before it is the header) to the reference
+// list (the last section headed like one), or the whole text.
+func bodySpan(doc *Document) (start, end int) {
+	end = len(doc.Text)
+	for i := len(doc.Sections) - 1; i >= 0; i-- {
+		s := doc.Sections[i]
+		if (refsHeadingRe.MatchString(s.Heading) || htmlRefsHeadingRe.MatchString(s.Heading)) && s.Start <= end {
+			end = s.Start
+			break
+		}
+	}
+	if len(doc.Sections) > 0 && doc.Sections[0].Start <= end {
+		start = doc.Sections[0].Start
+	}
+	return start, end
 }

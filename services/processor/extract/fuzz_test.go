@@ -86,6 +86,28 @@ func checkFuzzDoc(t *testing.T, doc *Document, err error) {
 	if len(doc.References) > MaxReferences {
 		t.Fatalf("%d references, cap %d", len(doc.References), MaxReferences)
 	}
+	indexes := map[int]bool{}
+	for _, r := range doc.References {
+		indexes[r.Index] = true
+	}
+	if len(doc.Citations) > MaxCitations || len(doc.Entities) > MaxEntityMentions {
+		t.Fatalf("%d citations, %d entities: over the caps", len(doc.Citations), len(doc.Entities))
+	}
+	for _, c := range doc.Citations {
+		if c.Start < 0 || c.End <= c.Start || c.End > len(doc.Text) || c.Page < 0 || c.Page > len(doc.PageStarts) || len(c.Context) > 2*MaxContextBytes {
+			t.Fatalf("bad citation %+v (text %d bytes, %d pages)", c, len(doc.Text), len(doc.PageStarts))
+		}
+		for _, r := range c.Refs {
+			if !indexes[r] {
+				t.Fatalf("citation %+v of reference %d, which the list does not have", c, r)
+			}
+		}
+	}
+	for _, e := range doc.Entities {
+		if e.Start < 0 || e.End <= e.Start || e.End > len(doc.Text) || doc.Text[e.Start:e.End] != e.Text || e.Name == "" {
+			t.Fatalf("bad entity %+v (text %d bytes)", e, len(doc.Text))
+		}
+	}
 }
 
 const teiSeed = `<?xml version="1.0" encoding="UTF-8"?>

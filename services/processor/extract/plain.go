@@ -381,7 +381,7 @@ func joinPages(pages []string) string {
 	// that size, rather than a builder doubling its way up to it (eight
 	// times a 600-page PDF's text allocated, and a result holding up to
 	// twice the memory it needs for as long as the document's text lives).
-	size := 2 * len(pages)
+	size := 3 * len(pages)
 	for _, p := range pages {
 		size += len(p)
 	}
@@ -397,7 +397,10 @@ func joinPages(pages []string) string {
 			}
 		}
 		if i > 0 {
-			b.WriteString("\n\n")
+			// A form feed on a line of its own, as pdftotext separates
+			// pages: to the heuristics it is a blank line, and it tells
+			// where each page starts (Document.PageStarts).
+			b.WriteString("\n\f\n")
 		}
 		first := true
 		for j, l := range ls {

@@ -47,6 +47,48 @@ type Section struct {
 	Start, End int
 }
 
+// Citation is one place in Document.Text where the body cites the
+// reference list: a numbered marker ("[3]", "[2-4, 7]") or an author-year
+// one ("Smith et al., 2019", "Smith and Jones (2020)"), with the entries it
+// stands for.
+type Citation struct {
+	// Start and End are the marker's byte offsets in Document.Text.
+	Start, End int
+	// Page is the 1-based PDF page the marker is on, 0 for formats
+	// without pages.
+	Page int
+	// Refs are the Index values of the references cited.
+	Refs []int
+	// Context is the sentence around the marker (at most about
+	// MaxContextBytes), for whoever reads why a work is cited.
+	Context string
+}
+
+// EntityType is the kind of a named entity.
+type EntityType string
+
+// Entity types.
+const (
+	EntityPerson       EntityType = "person"
+	EntityOrganisation EntityType = "organisation"
+	EntityPlace        EntityType = "place"
+	EntityConcept      EntityType = "concept"
+)
+
+// Entity is one mention of a named entity in Document.Text.
+type Entity struct {
+	Type EntityType
+	// Text is the mention as the text spells it; Name the normalised name
+	// that mentions of the same entity share (a person's full name where
+	// the document gives it, a concept in lower case).
+	Text, Name string
+	// Start and End are the mention's byte offsets in Document.Text.
+	Start, End int
+	// Page is the 1-based PDF page of the mention, 0 for formats without
+	// pages.
+	Page int
+}
+
 // Document is the extraction result for one input.
 type Document struct {
 	Format     Format
@@ -61,6 +103,16 @@ type Document struct {
 	Sections   []Section
 	References []Reference
 	Pages      int // PDF only: number of pages returned by the engine
+	// PageStarts are the byte offsets in Text where each PDF page begins
+	// (PDF only; the pages are separated by a form feed).
+	PageStarts []int
+	// Citations are the in-text citations of the reference list, in text
+	// order: at most MaxCitationContexts per reference keep their Context,
+	// and at most MaxCitations are listed.
+	Citations []Citation
+	// Entities are the named entities the text mentions, grouped by type
+	// and name, each with where it is (at most MaxEntityMentions).
+	Entities []Entity
 }
 
 // PDFTextSource is implemented by a PDF engine elsewhere; Extract uses it for

@@ -168,6 +168,23 @@ func (w *Worker) result(a *schedulerv1.Assignment, res *processor.Result, xerr e
 	for _, s := range d.Sections {
 		out.Sections = append(out.Sections, &processorv1.Section{Heading: s.Heading, Start: int64(s.Start), End: int64(s.End)})
 	}
+	for _, c := range d.Citations {
+		refs := make([]int32, len(c.Refs))
+		for i, r := range c.Refs {
+			refs[i] = int32(r)
+		}
+		out.Citations = append(out.Citations, &processorv1.Citation{
+			Start: int64(c.Start), End: int64(c.End), Page: int32(c.Page), Refs: refs, Context: c.Context,
+		})
+	}
+	for _, e := range d.Entities {
+		out.Entities = append(out.Entities, &processorv1.Entity{
+			Type: string(e.Type), Text: e.Text, Name: e.Name, Start: int64(e.Start), End: int64(e.End), Page: int32(e.Page),
+		})
+	}
+	for _, p := range d.PageStarts {
+		out.PageStarts = append(out.PageStarts, int64(p))
+	}
 	out.Text = d.Text
 	out.TextBytes = int64(len(d.Text))
 	out.Stats = &processorv1.Stats{SizeBytes: res.Size, Pages: int32(d.Pages), DurationMs: res.Duration.Milliseconds()}

@@ -220,7 +220,9 @@ func (e *env) result(t *testing.T, seq uint64) (*processorv1.DocumentResult, *je
 func TestWorker(t *testing.T) {
 	e := setup(t)
 	e.write(t, "paper.md", "# Memory-Aware Scheduling of Document Batches\n\nJane Doe\n\n## Introduction\n\nWe schedule documents.\n")
-	e.write(t, "paper.html", "<html><head><title>Linking Citations Across Papers</title></head><body><h1>Linking Citations Across Papers</h1><p>Body.</p></body></html>")
+	e.write(t, "paper.html", "<html><head><title>Linking Citations Across Papers</title></head><body><h1>Linking Citations Across Papers</h1>"+
+		"<h2>Introduction</h2><p>Networks of citations were mapped at the University of Oslo in Norway [1].</p>"+
+		"<h2>References</h2><ol><li>A. Author. Mapping citations. J Nets 3:1-9, 2001.</li></ol></body></html>")
 	e.write(t, "big.md", "# A Long Paper\n\n"+strings.Repeat("This sentence makes the body long. ", 200)+"\n")
 	e.write(t, "slow.pdf", "%PDF-1.7\n% held open by the test's engine\n")
 
@@ -281,6 +283,21 @@ func TestWorker(t *testing.T) {
 		res, _ := e.result(t, c.GetResultSeq())
 		require.Equal(t, "Linking Citations Across Papers", res.GetMetadata().GetTitle())
 		require.Equal(t, "html", res.GetFormat())
+
+		// Citations and entities travel with their offsets into the text.
+		require.Len(t, res.GetReferences(), 1)
+		require.Len(t, res.GetCitations(), 1)
+		cite := res.GetCitations()[0]
+		require.Equal(t, "[1]", res.GetText()[cite.GetStart():cite.GetEnd()])
+		require.Equal(t, []int32{1}, cite.GetRefs())
+		require.Contains(t, cite.GetContext(), "University of Oslo in Norway [1].")
+		var got []string
+		for _, en := range res.GetEntities() {
+			require.Equal(t, en.GetText(), res.GetText()[en.GetStart():en.GetEnd()])
+			got = append(got, en.GetType()+":"+en.GetName())
+		}
+		require.Contains(t, got, "organisation:University of Oslo")
+		require.Contains(t, got, "place:Norway")
 	})
 
 	t.Run("big text goes to the object store", func(t *testing.T) {

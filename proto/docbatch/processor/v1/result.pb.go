@@ -44,7 +44,15 @@ type DocumentResult struct {
 	Sections   []*Section `protobuf:"bytes,12,rep,name=sections,proto3" json:"sections,omitempty"`
 	Stats      *Stats     `protobuf:"bytes,13,opt,name=stats,proto3" json:"stats,omitempty"`
 	// Set when extraction failed; the other fields may then be empty.
-	Error         *DocumentError `protobuf:"bytes,14,opt,name=error,proto3" json:"error,omitempty"`
+	Error *DocumentError `protobuf:"bytes,14,opt,name=error,proto3" json:"error,omitempty"`
+	// In-text citations of the reference list, in text order (at most 2,000;
+	// the first 5 of each reference carry their sentence).
+	Citations []*Citation `protobuf:"bytes,15,rep,name=citations,proto3" json:"citations,omitempty"`
+	// Named entities the text mentions, grouped by type and name (at most
+	// 1,000 mentions, 20 per entity).
+	Entities []*Entity `protobuf:"bytes,16,rep,name=entities,proto3" json:"entities,omitempty"`
+	// PDF only: the byte offsets in the text where each page begins.
+	PageStarts    []int64 `protobuf:"varint,17,rep,packed,name=page_starts,json=pageStarts,proto3" json:"page_starts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -177,6 +185,200 @@ func (x *DocumentResult) GetError() *DocumentError {
 	return nil
 }
 
+func (x *DocumentResult) GetCitations() []*Citation {
+	if x != nil {
+		return x.Citations
+	}
+	return nil
+}
+
+func (x *DocumentResult) GetEntities() []*Entity {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *DocumentResult) GetPageStarts() []int64 {
+	if x != nil {
+		return x.PageStarts
+	}
+	return nil
+}
+
+// Citation is one place where the body cites the reference list: a
+// numbered marker ("[3]", "[2-4]", a flattened superscript) or an
+// author-year one ("Smith et al., 2019").
+type Citation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Byte offsets of the marker in the text.
+	Start int64 `protobuf:"varint,1,opt,name=start,proto3" json:"start,omitempty"`
+	End   int64 `protobuf:"varint,2,opt,name=end,proto3" json:"end,omitempty"`
+	// 1-based PDF page of the marker; 0 for formats without pages.
+	Page int32 `protobuf:"varint,3,opt,name=page,proto3" json:"page,omitempty"`
+	// Reference.index of every entry the marker cites.
+	Refs []int32 `protobuf:"varint,4,rep,packed,name=refs,proto3" json:"refs,omitempty"`
+	// The sentence around the marker (at most about 400 bytes), for the
+	// first citations of each reference.
+	Context       string `protobuf:"bytes,5,opt,name=context,proto3" json:"context,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Citation) Reset() {
+	*x = Citation{}
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Citation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Citation) ProtoMessage() {}
+
+func (x *Citation) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Citation.ProtoReflect.Descriptor instead.
+func (*Citation) Descriptor() ([]byte, []int) {
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Citation) GetStart() int64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *Citation) GetEnd() int64 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
+func (x *Citation) GetPage() int32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *Citation) GetRefs() []int32 {
+	if x != nil {
+		return x.Refs
+	}
+	return nil
+}
+
+func (x *Citation) GetContext() string {
+	if x != nil {
+		return x.Context
+	}
+	return ""
+}
+
+type Entity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// person, organisation, place or concept.
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// The mention as the text spells it.
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// The normalised name that mentions of one entity share.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Byte offsets of the mention in the text.
+	Start int64 `protobuf:"varint,4,opt,name=start,proto3" json:"start,omitempty"`
+	End   int64 `protobuf:"varint,5,opt,name=end,proto3" json:"end,omitempty"`
+	// 1-based PDF page of the mention; 0 for formats without pages.
+	Page          int32 `protobuf:"varint,6,opt,name=page,proto3" json:"page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Entity) Reset() {
+	*x = Entity{}
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Entity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Entity) ProtoMessage() {}
+
+func (x *Entity) ProtoReflect() protoreflect.Message {
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Entity.ProtoReflect.Descriptor instead.
+func (*Entity) Descriptor() ([]byte, []int) {
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Entity) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Entity) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Entity) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Entity) GetStart() int64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *Entity) GetEnd() int64 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
+func (x *Entity) GetPage() int32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
 type Metadata struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Title         string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
@@ -192,7 +394,7 @@ type Metadata struct {
 
 func (x *Metadata) Reset() {
 	*x = Metadata{}
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[1]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -204,7 +406,7 @@ func (x *Metadata) String() string {
 func (*Metadata) ProtoMessage() {}
 
 func (x *Metadata) ProtoReflect() protoreflect.Message {
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[1]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -217,7 +419,7 @@ func (x *Metadata) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metadata.ProtoReflect.Descriptor instead.
 func (*Metadata) Descriptor() ([]byte, []int) {
-	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{1}
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Metadata) GetTitle() string {
@@ -282,7 +484,7 @@ type Author struct {
 
 func (x *Author) Reset() {
 	*x = Author{}
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[2]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +496,7 @@ func (x *Author) String() string {
 func (*Author) ProtoMessage() {}
 
 func (x *Author) ProtoReflect() protoreflect.Message {
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[2]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +509,7 @@ func (x *Author) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Author.ProtoReflect.Descriptor instead.
 func (*Author) Descriptor() ([]byte, []int) {
-	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{2}
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Author) GetFullName() string {
@@ -362,7 +564,7 @@ type Reference struct {
 
 func (x *Reference) Reset() {
 	*x = Reference{}
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[3]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +576,7 @@ func (x *Reference) String() string {
 func (*Reference) ProtoMessage() {}
 
 func (x *Reference) ProtoReflect() protoreflect.Message {
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[3]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +589,7 @@ func (x *Reference) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reference.ProtoReflect.Descriptor instead.
 func (*Reference) Descriptor() ([]byte, []int) {
-	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{3}
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Reference) GetIndex() int32 {
@@ -464,7 +666,7 @@ type Section struct {
 
 func (x *Section) Reset() {
 	*x = Section{}
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[4]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -476,7 +678,7 @@ func (x *Section) String() string {
 func (*Section) ProtoMessage() {}
 
 func (x *Section) ProtoReflect() protoreflect.Message {
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[4]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -489,7 +691,7 @@ func (x *Section) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Section.ProtoReflect.Descriptor instead.
 func (*Section) Descriptor() ([]byte, []int) {
-	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{4}
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Section) GetHeading() string {
@@ -524,7 +726,7 @@ type Stats struct {
 
 func (x *Stats) Reset() {
 	*x = Stats{}
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[5]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +738,7 @@ func (x *Stats) String() string {
 func (*Stats) ProtoMessage() {}
 
 func (x *Stats) ProtoReflect() protoreflect.Message {
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[5]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +751,7 @@ func (x *Stats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stats.ProtoReflect.Descriptor instead.
 func (*Stats) Descriptor() ([]byte, []int) {
-	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{5}
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Stats) GetSizeBytes() int64 {
@@ -584,7 +786,7 @@ type DocumentError struct {
 
 func (x *DocumentError) Reset() {
 	*x = DocumentError{}
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[6]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +798,7 @@ func (x *DocumentError) String() string {
 func (*DocumentError) ProtoMessage() {}
 
 func (x *DocumentError) ProtoReflect() protoreflect.Message {
-	mi := &file_docbatch_processor_v1_result_proto_msgTypes[6]
+	mi := &file_docbatch_processor_v1_result_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +811,7 @@ func (x *DocumentError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentError.ProtoReflect.Descriptor instead.
 func (*DocumentError) Descriptor() ([]byte, []int) {
-	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{6}
+	return file_docbatch_processor_v1_result_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DocumentError) GetClass() string {
@@ -630,7 +832,7 @@ var File_docbatch_processor_v1_result_proto protoreflect.FileDescriptor
 
 const file_docbatch_processor_v1_result_proto_rawDesc = "" +
 	"\n" +
-	"\"docbatch/processor/v1/result.proto\x12\x15docbatch.processor.v1\"\xb0\x04\n" +
+	"\"docbatch/processor/v1/result.proto\x12\x15docbatch.processor.v1\"\xcb\x05\n" +
 	"\x0eDocumentResult\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12\x1f\n" +
 	"\vdocument_id\x18\x02 \x01(\tR\n" +
@@ -651,7 +853,24 @@ const file_docbatch_processor_v1_result_proto_rawDesc = "" +
 	"text_bytes\x18\v \x01(\x03R\ttextBytes\x12:\n" +
 	"\bsections\x18\f \x03(\v2\x1e.docbatch.processor.v1.SectionR\bsections\x122\n" +
 	"\x05stats\x18\r \x01(\v2\x1c.docbatch.processor.v1.StatsR\x05stats\x12:\n" +
-	"\x05error\x18\x0e \x01(\v2$.docbatch.processor.v1.DocumentErrorR\x05error\"\xcd\x01\n" +
+	"\x05error\x18\x0e \x01(\v2$.docbatch.processor.v1.DocumentErrorR\x05error\x12=\n" +
+	"\tcitations\x18\x0f \x03(\v2\x1f.docbatch.processor.v1.CitationR\tcitations\x129\n" +
+	"\bentities\x18\x10 \x03(\v2\x1d.docbatch.processor.v1.EntityR\bentities\x12\x1f\n" +
+	"\vpage_starts\x18\x11 \x03(\x03R\n" +
+	"pageStarts\"t\n" +
+	"\bCitation\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\x03R\x05start\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\x03R\x03end\x12\x12\n" +
+	"\x04page\x18\x03 \x01(\x05R\x04page\x12\x12\n" +
+	"\x04refs\x18\x04 \x03(\x05R\x04refs\x12\x18\n" +
+	"\acontext\x18\x05 \x01(\tR\acontext\"\x80\x01\n" +
+	"\x06Entity\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
+	"\x05start\x18\x04 \x01(\x03R\x05start\x12\x10\n" +
+	"\x03end\x18\x05 \x01(\x03R\x03end\x12\x12\n" +
+	"\x04page\x18\x06 \x01(\x05R\x04page\"\xcd\x01\n" +
 	"\bMetadata\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x127\n" +
 	"\aauthors\x18\x02 \x03(\v2\x1d.docbatch.processor.v1.AuthorR\aauthors\x12\x10\n" +
@@ -703,28 +922,32 @@ func file_docbatch_processor_v1_result_proto_rawDescGZIP() []byte {
 	return file_docbatch_processor_v1_result_proto_rawDescData
 }
 
-var file_docbatch_processor_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_docbatch_processor_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_docbatch_processor_v1_result_proto_goTypes = []any{
 	(*DocumentResult)(nil), // 0: docbatch.processor.v1.DocumentResult
-	(*Metadata)(nil),       // 1: docbatch.processor.v1.Metadata
-	(*Author)(nil),         // 2: docbatch.processor.v1.Author
-	(*Reference)(nil),      // 3: docbatch.processor.v1.Reference
-	(*Section)(nil),        // 4: docbatch.processor.v1.Section
-	(*Stats)(nil),          // 5: docbatch.processor.v1.Stats
-	(*DocumentError)(nil),  // 6: docbatch.processor.v1.DocumentError
+	(*Citation)(nil),       // 1: docbatch.processor.v1.Citation
+	(*Entity)(nil),         // 2: docbatch.processor.v1.Entity
+	(*Metadata)(nil),       // 3: docbatch.processor.v1.Metadata
+	(*Author)(nil),         // 4: docbatch.processor.v1.Author
+	(*Reference)(nil),      // 5: docbatch.processor.v1.Reference
+	(*Section)(nil),        // 6: docbatch.processor.v1.Section
+	(*Stats)(nil),          // 7: docbatch.processor.v1.Stats
+	(*DocumentError)(nil),  // 8: docbatch.processor.v1.DocumentError
 }
 var file_docbatch_processor_v1_result_proto_depIdxs = []int32{
-	1, // 0: docbatch.processor.v1.DocumentResult.metadata:type_name -> docbatch.processor.v1.Metadata
-	3, // 1: docbatch.processor.v1.DocumentResult.references:type_name -> docbatch.processor.v1.Reference
-	4, // 2: docbatch.processor.v1.DocumentResult.sections:type_name -> docbatch.processor.v1.Section
-	5, // 3: docbatch.processor.v1.DocumentResult.stats:type_name -> docbatch.processor.v1.Stats
-	6, // 4: docbatch.processor.v1.DocumentResult.error:type_name -> docbatch.processor.v1.DocumentError
-	2, // 5: docbatch.processor.v1.Metadata.authors:type_name -> docbatch.processor.v1.Author
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	3, // 0: docbatch.processor.v1.DocumentResult.metadata:type_name -> docbatch.processor.v1.Metadata
+	5, // 1: docbatch.processor.v1.DocumentResult.references:type_name -> docbatch.processor.v1.Reference
+	6, // 2: docbatch.processor.v1.DocumentResult.sections:type_name -> docbatch.processor.v1.Section
+	7, // 3: docbatch.processor.v1.DocumentResult.stats:type_name -> docbatch.processor.v1.Stats
+	8, // 4: docbatch.processor.v1.DocumentResult.error:type_name -> docbatch.processor.v1.DocumentError
+	1, // 5: docbatch.processor.v1.DocumentResult.citations:type_name -> docbatch.processor.v1.Citation
+	2, // 6: docbatch.processor.v1.DocumentResult.entities:type_name -> docbatch.processor.v1.Entity
+	4, // 7: docbatch.processor.v1.Metadata.authors:type_name -> docbatch.processor.v1.Author
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_docbatch_processor_v1_result_proto_init() }
@@ -738,7 +961,7 @@ func file_docbatch_processor_v1_result_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_docbatch_processor_v1_result_proto_rawDesc), len(file_docbatch_processor_v1_result_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

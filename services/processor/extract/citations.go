@@ -1,0 +1,288 @@
+package extract
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Bounds on what citation finding keeps: a result travels as one NATS
+// message, and a reader of why a work is cited needs a few sentences, not
+// every one.
+const (
+	// MaxCitations bounds Document.Citations.
+	MaxCitations = 2000
+	// MaxCitationContexts is how many citations of one reference keep
+	// their Context.
+	MaxCitationContexts = 5
+	// MaxContextBytes bounds a Context.
+	MaxContextBytes = 400
+	// maxContextTotal bounds the Contexts of one document together.
+	maxContextTotal = 128 << 10
+	// maxRangeRefs bounds what one range marker ("[3-9]") expands to.
+	maxRangeRefs = 50
+)
+
+// The markers are matched by regular expressions anchored in a small
+// window around a cheap anchor ('[', a digit, a year) that a byte scan
+// finds: run over a whole paper, unanchored, the three expressions took
+// most of a document's extraction time.
+var (
+	// A bracketed list of numbers and ranges: "[3]", "[2, 5-7]", "[4–6]";
+	// the window starts at the '['.
+	numCiteRe = regexp.MustCompile(`^\[(\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*)\]`)
+	// A superscript marker as text extraction flattens it: digits glued to
+	// the end of a word, "results11,12." (group 1 the numbers). Only
+	// lower-case words of three letters or more, so "CO2" and "p53" are
+	// not taken for citations. The window starts three letters before the
+	// digits.
+	superCiteRe = regexp.MustCompile(`^\p{Ll}{3}(\d{1,3}(?:[,–-]\d{1,3})*)(?:[\s.,;:)]|$)`)
+	// What precedes the year of an author-year marker: "Smith, ",
+	// "Smith et al. ", "Smith and Jones (", "Smith & Jones, " (the name is
+	// group 1); the window ends at the year.
+	authorBeforeYearRe = regexp.MustCompile(`(\p{Lu}[\p{L}'’\-]+)(?:\s+et\s+al\.?|\s+(?:and|&)\s+\p{Lu}[\p{L}'’\-]+)?,?\s+\(?$`)
+)
+
+// markerWindow bounds the bytes a marker's expression sees after (or, for
+// an author-year marker, before) its anchor.
+const markerWindow = 80
+
+// findCitations finds the citations of refs in text[:bodyEnd]: numbered
+// markers when the list is numbered (its entries are cited by Index),
+// author-year markers matched on the first author's family name and the
+// year otherwise, and both when the text has both.
+//
+// persons are the cited first authors at the author-year markers, named as
+// the reference list names them.
+func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf func(int) int) (cites []Citation, persons []Entity) {
+	if len(refs) == 0 || bodyEnd <= bodyStart {
+		return nil, nil
+	}
+	// The header is left out (its author lines carry affiliation numbers
+	// that look like superscript citations), but offsets stay the text's:
+	// the search covers text[:bodyEnd] and skips matches before bodyStart.
+	body := text[:bodyEnd]
+	byIndex := make(map[int]bool, len(refs))
+	byAuthorYear := map[string][]int{}
+	fullName := map[int]string{}
+	for _, r := range refs {
+		if len(r.Authors) > 0 {
+			fullName[r.Index] = r.Authors[0]
+		}
+		byIndex[r.Index] = true
+		if fam := firstFamily(r.Authors); fam != "" && r.Year > 0 {
+			k := authorYearKey(fam, r.Year)
+			byAuthorYear[k] = append(byAuthorYear[k], r.Index)
+		}
+	}
+
+	for i := bodyStart; i < len(body) && len(cites) < MaxCitations; i++ {
+		if body[i] != '[' {
+			continue
+		}
+		m := numCiteRe.FindStringSubmatchIndex(body[i:min(len(body), i+markerWindow)])
+		if m == nil {
+			continue
+		}
+		m = shift(m, i)
+		if idx := expandNumbers(body[m[2]:m[3]], byIndex); len(idx) > 0 {
+			cites = append(cites, Citation{Start: m[0], End: m[1], Refs: idx})
+		}
+		i = m[1] - 1
+	}
+	if len(cites) == 0 {
+		// No bracketed markers: the list may be cited in superscript.
+		for i := bodyStart + 3; i < len(body) && len(cites) < MaxCitations; i++ {
+			if !isDigit(body[i]) || isDigit(body[i-1]) {
+				continue
+			}
+			lo := i
+			for k := 0; k < 3 && lo > bodyStart; k++ {
+				_, n := utf8.DecodeLastRuneInString(body[bodyStart:lo])
+				lo -= n
+			}
+			m := superCiteRe.FindStringSubmatchIndex(body[lo:min(len(body), i+markerWindow)])
+			if m == nil {
+				continue
+			}
+			m = shift(m, lo)
+			if idx := expandNumbers(body[m[2]:m[3]], byIndex); len(idx) > 0 {
+				cites = append(cites, Citation{Start: m[2], End: m[3], Refs: idx})
+			}
+			i = m[3] - 1
+		}
+	}
+	if len(byAuthorYear) > 0 && len(cites) < MaxCitations {
+		for i := bodyStart; i+4 <= len(body) && len(cites) < MaxCitations; i++ {
+			year, ok := yearAt(body, i)
+			if !ok || i == bodyStart {
+				continue
+			}
+			lo := max(bodyStart, i-markerWindow)
+			for lo > bodyStart && !utf8.RuneStart(body[lo]) {
+				lo++
+			}
+			m := authorBeforeYearRe.FindStringSubmatchIndex(body[lo:i])
+			if m == nil {
+				continue
+			}
+			m = shift(m, lo)
+			end := i + 4
+			if end < len(body) && body[end] >= 'a' && body[end] <= 'z' {
+				end++ // "2019a"
+			}
+			if idx := byAuthorYear[authorYearKey(body[m[2]:m[3]], year)]; len(idx) > 0 {
+				cites = append(cites, Citation{Start: m[0], End: end, Refs: idx})
+				if name := fullName[idx[0]]; name != "" && len(persons) < MaxEntityMentions {
+					persons = append(persons, Entity{Type: EntityPerson, Name: name, Start: m[2], End: m[3]})
+				}
+			}
+			i = end - 1
+		}
+		sort.SliceStable(cites, func(i, j int) bool { return cites[i].Start < cites[j].Start })
+	}
+
+	contexts := map[int]int{}
+	total := 0
+	for i := range cites {
+		c := &cites[i]
+		c.Page = pageOf(c.Start)
+		for _, r := range c.Refs {
+			if contexts[r] < MaxCitationContexts && total < maxContextTotal {
+				c.Context = sentenceAround(body, c.Start, c.End)
+				total += len(c.Context)
+				break
+			}
+		}
+		for _, r := range c.Refs {
+			contexts[r]++
+		}
+	}
+	return cites, persons
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// yearAt reads a year from 1600 to 2099 standing alone at text[i:i+4]
+// (not inside a longer number; a letter suffix, "2019a", may follow).
+func yearAt(text string, i int) (int, bool) {
+	if i+4 > len(text) || (i > 0 && isDigit(text[i-1])) || (i+4 < len(text) && isDigit(text[i+4])) {
+		return 0, false
+	}
+	y := 0
+	for k := i; k < i+4; k++ {
+		if !isDigit(text[k]) {
+			return 0, false
+		}
+		y = y*10 + int(text[k]-'0')
+	}
+	return y, y >= 1600 && y < 2100
+}
+
+// shift adds off to the offsets of a regexp match.
+func shift(m []int, off int) []int {
+	for i := range m {
+		if m[i] >= 0 {
+			m[i] += off
+		}
+	}
+	return m
+}
+
+// expandNumbers turns "2, 5-7" into [2 5 6 7], keeping numbers that index
+// a reference; nil when any part does not (a "[2019]" or "[1-1000]" is not
+// a citation of this list).
+func expandNumbers(s string, known map[int]bool) []int {
+	var out []int
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }) {
+		lo, hi, isRange := strings.Cut(strings.ReplaceAll(part, "–", "-"), "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil {
+			return nil
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || b < a || b-a >= maxRangeRefs {
+				return nil
+			}
+		}
+		for n := a; n <= b; n++ {
+			if !known[n] {
+				return nil
+			}
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// firstFamily is the family name of a reference's first author, whose
+// names are "Given Family" (or an organisation).
+func firstFamily(authors []string) string {
+	if len(authors) == 0 {
+		return ""
+	}
+	f := strings.Fields(authors[0])
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
+}
+
+func authorYearKey(family string, year int) string {
+	return strings.ToLower(family) + "|" + strconv.Itoa(year)
+}
+
+// sentenceAround returns the sentence of text that holds [start, end),
+// trimmed to about MaxContextBytes around the marker and to whole runes,
+// with white space collapsed.
+func sentenceAround(text string, start, end int) string {
+	lo := max(0, start-MaxContextBytes/2)
+	for i := start - 1; i >= lo; i-- {
+		if sentenceBreak(text, i) {
+			lo = i + 1
+			break
+		}
+	}
+	hi := min(len(text), end+MaxContextBytes/2)
+	for i := end; i < hi; i++ {
+		if text[i] == '\f' || (text[i] == '.' && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n')) {
+			hi = i + 1
+			break
+		}
+	}
+	for lo < start && !utf8.RuneStart(text[lo]) {
+		lo++
+	}
+	for hi > end && hi < len(text) && !utf8.RuneStart(text[hi]) {
+		hi--
+	}
+	return strings.Join(strings.FieldsFunc(text[lo:hi], unicode.IsSpace), " ")
+}
+
+// sentenceBreak reports whether a sentence ends at text[i]: ". " before a
+// capital letter, a blank line, a page break, or the end of a short line
+// without closing punctuation (a heading; wrapped lines of a paragraph are
+// long, or end in punctuation).
+func sentenceBreak(text string, i int) bool {
+	switch text[i] {
+	case '\f':
+		return true
+	case '\n':
+		if i == 0 || text[i-1] == '\n' {
+			return true
+		}
+		lineStart := strings.LastIndexByte(text[:i], '\n') + 1
+		line := strings.TrimSpace(text[lineStart:i])
+		return line == "" || len(line) < 50 && !strings.ContainsAny(line[len(line)-1:], ".,;:-")
+	case '.', '?', '!':
+		if i+2 < len(text) && text[i+1] == ' ' {
+			r, _ := utf8.DecodeRuneInString(text[i+2:])
+			return unicode.IsUpper(r)
+		}
+	}
+	return false
+}
