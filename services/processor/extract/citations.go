@@ -2,7 +2,6 @@ package extract
 
 import (
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -50,10 +49,10 @@ var (
 // an author-year marker, before) its anchor.
 const markerWindow = 80
 
-// findCitations finds the citations of refs in text[:bodyEnd]: numbered
-// markers when the list is numbered (its entries are cited by Index),
-// author-year markers matched on the first author's family name and the
-// year otherwise, and both when the text has both.
+// findCitations finds the citations of refs in text[bodyStart:bodyEnd]:
+// numbered markers (entries are cited by Index) or author-year markers
+// matched on the first author's family name and the year, whichever the
+// text has more of.
 //
 // persons are the cited first authors at the author-year markers, named as
 // the reference list names them.
@@ -115,8 +114,9 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 			i = m[3] - 1
 		}
 	}
-	if len(byAuthorYear) > 0 && len(cites) < MaxCitations {
-		for i := bodyStart; i+4 <= len(body) && len(cites) < MaxCitations; i++ {
+	var authorYear []Citation
+	if len(byAuthorYear) > 0 {
+		for i := bodyStart; i+4 <= len(body) && len(authorYear) < MaxCitations; i++ {
 			year, ok := yearAt(body, i)
 			if !ok || i == bodyStart {
 				continue
@@ -135,14 +135,22 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 				end++ // "2019a"
 			}
 			if idx := byAuthorYear[authorYearKey(body[m[2]:m[3]], year)]; len(idx) > 0 {
-				cites = append(cites, Citation{Start: m[0], End: end, Refs: idx})
+				authorYear = append(authorYear, Citation{Start: m[0], End: end, Refs: idx})
 				if name := fullName[idx[0]]; name != "" && len(persons) < MaxEntityMentions {
 					persons = append(persons, Entity{Type: EntityPerson, Name: name, Start: m[2], End: m[3]})
 				}
 			}
 			i = end - 1
 		}
-		sort.SliceStable(cites, func(i, j int) bool { return cites[i].Start < cites[j].Start })
+	}
+	// A paper cites in one style. Numbers in brackets also occur in
+	// author-year papers (concentrations, equation numbers), and an
+	// author-year phrase can turn up in a numbered one: the style with
+	// more markers is the paper's.
+	if len(authorYear) > len(cites) {
+		cites = authorYear
+	} else {
+		persons = nil
 	}
 
 	contexts := map[int]int{}
