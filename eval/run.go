@@ -334,8 +334,34 @@ func twinGold(xmlPath string) func([]byte) (Record, error) {
 		if doc.Format != extract.FormatJATS {
 			return Record{}, fmt.Errorf("%s is %s, not JATS", xmlPath, doc.Format)
 		}
-		return FromDocument(doc), nil
+		rec := FromDocument(doc)
+		rec.CitedTimes = twinCitations(xmlPath, rec.References)
+		return rec, nil
 	}
+}
+
+// twinCitations is the gold of in-text citations for a twin's references:
+// not what the extract package finds in the twin's text (that would score
+// the citation finder against itself) but the body's <xref ref-type="bibr">
+// elements, read by ReadJATS, carried over to refs through the same
+// reference matching the scoring uses. nil when the twin cannot be read so.
+func twinCitations(xmlPath string, refs []Ref) []int {
+	data, err := os.ReadFile(xmlPath)
+	if err != nil {
+		return nil
+	}
+	g, err := ReadJATS(data)
+	if err != nil || g.CitedTimes == nil {
+		return nil
+	}
+	pairs, _ := matchRefs(g.References, refs)
+	cited := make([]int, len(refs))
+	for gi, pi := range pairs {
+		if pi >= 0 {
+			cited[pi] += g.CitedTimes[gi]
+		}
+	}
+	return cited
 }
 
 // onlyJATS drops XML files that are not JATS articles (a README.xml, a

@@ -39,10 +39,6 @@ var (
 	// not taken for citations. The window starts three letters before the
 	// digits.
 	superCiteRe = regexp.MustCompile(`^\p{Ll}{3}(\d{1,3}(?:[,–-]\d{1,3})*)(?:[\s.,;:)]|$)`)
-	// What precedes the year of an author-year marker: "Smith, ",
-	// "Smith et al. ", "Smith and Jones (", "Smith & Jones, " (the name is
-	// group 1); the window ends at the year.
-	authorBeforeYearRe = regexp.MustCompile(`(\p{Lu}[\p{L}'’\-]+)(?:\s+et\s+al\.?|\s+(?:and|&)\s+\p{Lu}[\p{L}'’\-]+)?,?\s+\(?$`)
 )
 
 // markerWindow bounds the bytes a marker's expression sees after (or, for
@@ -116,20 +112,21 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 	}
 	var authorYear []Citation
 	if len(byAuthorYear) > 0 {
-		for i := bodyStart; i+4 <= len(body) && len(authorYear) < MaxCitations; i++ {
+		for i := bodyStart + 1; i+4 <= len(body) && len(authorYear) < MaxCitations; i++ {
+			// A year after a space or "(" (cheap tests first: this runs
+			// at every byte of the body).
+			if c := body[i]; (c != '1' && c != '2') || (body[i-1] != ' ' && body[i-1] != '(') {
+				continue
+			}
 			year, ok := yearAt(body, i)
-			if !ok || i == bodyStart {
+			if !ok {
 				continue
 			}
-			lo := max(bodyStart, i-markerWindow)
-			for lo > bodyStart && !utf8.RuneStart(body[lo]) {
-				lo++
-			}
-			m := authorBeforeYearRe.FindStringSubmatchIndex(body[lo:i])
-			if m == nil {
+			start, nameStart, nameEnd, ok := authorBefore(body, bodyStart, i)
+			if !ok {
 				continue
 			}
-			m = shift(m, lo)
+			m := []int{start, 0, nameStart, nameEnd}
 			end := i + 4
 			if end < len(body) && body[end] >= 'a' && body[end] <= 'z' {
 				end++ // "2019a"
@@ -173,6 +170,70 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// authorBefore reads backwards from the year at text[year:] the author
+// part of an author-year marker, not before lo: "Smith, ", "Smith et al. ",
+// "Smith and Jones (", "Smith & Jones, ". It returns where the marker
+// starts and the first author's family name. (A hand-written scan: a
+// regular expression anchored at the year still tried every start in its
+// window, at every year of the text.)
+func authorBefore(text string, lo, year int) (start, nameStart, nameEnd int, ok bool) {
+	j := year
+	if j > lo && text[j-1] == '(' {
+		j--
+	}
+	spaces := j
+	for j > lo && unicode.IsSpace(rune(text[j-1])) {
+		j--
+	}
+	if j == spaces {
+		return 0, 0, 0, false
+	}
+	if j > lo && text[j-1] == ',' {
+		j--
+	}
+	ws, we := wordBefore(text, lo, j)
+	if ws == we {
+		return 0, 0, 0, false
+	}
+	if w := text[ws:we]; w == "al." || w == "al" {
+		// "et al.": the name is the word before "et".
+		es, ee := wordBefore(text, lo, trimSpaceBefore(text, lo, ws))
+		if text[es:ee] != "et" {
+			return 0, 0, 0, false
+		}
+		ws, we = wordBefore(text, lo, trimSpaceBefore(text, lo, es))
+	} else if as, ae := wordBefore(text, lo, trimSpaceBefore(text, lo, ws)); ae < ws && (text[as:ae] == "and" || text[as:ae] == "&") {
+		// "Smith and Jones": the first author is Smith.
+		ws, we = wordBefore(text, lo, trimSpaceBefore(text, lo, as))
+	}
+	if we-ws < 2 || !capitalised(text[ws:we]) {
+		return 0, 0, 0, false
+	}
+	return ws, ws, we, true
+}
+
+// wordBefore returns the span of the name-like word (letters, ' ’ - . &)
+// that ends at text[end], not before lo; empty when there is none.
+func wordBefore(text string, lo, end int) (int, int) {
+	i := end
+	for i > lo {
+		r, n := utf8.DecodeLastRuneInString(text[lo:i])
+		if !unicode.IsLetter(r) && r != '\'' && r != '’' && r != '-' && r != '.' && r != '&' {
+			break
+		}
+		i -= n
+	}
+	return i, end
+}
+
+// trimSpaceBefore steps back over the white space that ends at text[end].
+func trimSpaceBefore(text string, lo, end int) int {
+	for end > lo && unicode.IsSpace(rune(text[end-1])) {
+		end--
+	}
+	return end
+}
 
 // yearAt reads a year from 1600 to 2099 standing alone at text[i:i+4]
 // (not inside a longer number; a letter suffix, "2019a", may follow).

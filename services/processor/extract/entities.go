@@ -137,10 +137,18 @@ type word struct {
 	text       string
 }
 
+// asciiWord marks the ASCII bytes isWordRune accepts.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '\'' || c == '-' || c == '&' || c == '.'
+	}
+	return t
+}()
+
 // isWordRune: letters, digits and the joiners inside names.
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '\'' || r == '-' || r == '&' || r == '.'
+		return asciiWord[r]
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '’'
 }
@@ -162,10 +170,14 @@ func eachWord(text string, fn func(w word, sameRun bool)) {
 		}
 		start := i
 		for i < len(text) {
-			r, n := rune(text[i]), 1
-			if r >= utf8.RuneSelf {
-				r, n = utf8.DecodeRuneInString(text[i:])
+			if c := text[i]; c < utf8.RuneSelf {
+				if !asciiWord[c] {
+					break
+				}
+				i++
+				continue
 			}
+			r, n := utf8.DecodeRuneInString(text[i:])
 			if !isWordRune(r) {
 				break
 			}
@@ -210,6 +222,9 @@ type entityFinder struct {
 	out     []Entity
 	perName map[string]int
 	lower   []byte // scratch for case-insensitive lookups
+	// Concepts seen in the body: every hit (bounded), and counts.
+	hits   []conceptHit
+	counts map[*candidate]int
 }
 
 func (f *entityFinder) add(t EntityType, name string, start, end int) {
@@ -252,8 +267,19 @@ func findEntities(doc *Document, bodyEnd int, persons []Entity, pageOf func(int)
 		f.add(p.Type, p.Name, p.Start, p.End)
 	}
 
-	f.capitalisedRuns(text)
-	f.concepts(doc, text[:bodyEnd])
+	// One pass over the words feeds both finders.
+	runs := f.capitalisedRuns()
+	concepts := f.concepts(doc, bodyEnd)
+	eachWord(text, func(w word, same bool) {
+		runs(w, same)
+		if concepts != nil && w.end <= bodyEnd {
+			concepts(w, same)
+		}
+	})
+	runs(word{}, false) // the last run
+	if concepts != nil {
+		f.keepConcepts()
+	}
 
 	sort.SliceStable(f.out, func(i, j int) bool {
 		a, b := f.out[i], f.out[j]
@@ -268,9 +294,10 @@ func findEntities(doc *Document, bodyEnd int, persons []Entity, pageOf func(int)
 	return f.out
 }
 
-// capitalisedRuns finds organisations and places among the runs of
-// capitalised words (joined by connectors) of text.
-func (f *entityFinder) capitalisedRuns(text string) {
+// capitalisedRuns returns a word visitor that finds organisations and
+// places among the runs of capitalised words (joined by connectors); a
+// zero word ends the last run.
+func (f *entityFinder) capitalisedRuns() func(word, bool) {
 	gazetteer, maxPlace := placeNames()
 	var run []word
 	flush := func() {
@@ -283,23 +310,23 @@ func (f *entityFinder) capitalisedRuns(text string) {
 		}
 		run = run[:0]
 	}
-	eachWord(text, func(w word, same bool) {
+	return func(w word, same bool) {
 		if len(f.out) >= MaxEntityMentions {
 			return
 		}
-		if !same || len(run) >= maxRunWords {
+		if !same || len(run) >= maxRunWords || w.text == "" {
 			flush()
 		}
 		switch {
+		case w.text == "":
 		case capitalised(w.text):
 			run = append(run, w)
-		case len(run) > 0 && connectors[strings.ToLower(w.text)]:
+		case len(run) > 0 && connectors[w.text]:
 			run = append(run, w)
 		default:
 			flush()
 		}
-	})
-	flush()
+	}
 }
 
 // evaluateRun reports run as an organisation when it holds an institution
@@ -367,14 +394,12 @@ func trimConnectors(run []word) []word {
 	return run
 }
 
-// concepts reports the document's key concepts where its body mentions
-// them: its keywords, and the two- and three-word phrases of its title and
-// abstract (no stop words) that the body uses at least twice.
-func (f *entityFinder) concepts(doc *Document, body string) {
-	type candidate struct {
-		words   []string // lower case
-		keyword bool
-	}
+// concepts returns a word visitor that finds the document's key concepts
+// where its body mentions them: its keywords, and the two- and three-word
+// phrases of its title and abstract (no stop words) that the body uses at
+// least twice; keepConcepts then reports them. nil when there are none to
+// look for.
+func (f *entityFinder) concepts(doc *Document, bodyEnd int) func(word, bool) {
 	byFirst := map[string][]*candidate{}
 	seen := map[string]bool{}
 	addCandidate := func(words []string, keyword bool) {
@@ -408,30 +433,18 @@ func (f *entityFinder) concepts(doc *Document, body string) {
 		}
 	}
 	if len(byFirst) == 0 {
-		return
+		return nil
 	}
-
-	// One pass over the body; partial matches advance word by word.
-	type partial struct {
-		c       *candidate
-		start   int
-		matched int
-	}
-	type hit struct {
-		c          *candidate
-		start, end int
-	}
-	var hits []hit
+	f.counts = map[*candidate]int{}
 	var open, next []partial
-	counts := map[*candidate]int{}
-	var lower []byte
 	found := func(c *candidate, start, end int) {
-		counts[c]++
-		if len(hits) < 4*MaxEntityMentions {
-			hits = append(hits, hit{c, start, end})
+		f.counts[c]++
+		if len(f.hits) < 4*MaxEntityMentions {
+			f.hits = append(f.hits, conceptHit{c, start, end})
 		}
 	}
-	eachWord(body, func(w word, same bool) {
+	// Partial matches advance word by word.
+	return func(w word, same bool) {
 		if !same {
 			open = open[:0] // a phrase does not cross punctuation or a line break
 		}
@@ -447,20 +460,58 @@ func (f *entityFinder) concepts(doc *Document, body string) {
 			next = append(next, p)
 		}
 		open, next = next, open
-		lower = appendLower(lower[:0], w.text)
-		for _, c := range byFirst[string(lower)] {
+		var cands []*candidate
+		if hasUpper(w.text) {
+			f.lower = appendLower(f.lower[:0], w.text)
+			cands = byFirst[string(f.lower)]
+		} else {
+			cands = byFirst[w.text]
+		}
+		for _, c := range cands {
 			if len(c.words) == 1 {
 				found(c, w.start, w.end)
 			} else {
 				open = append(open, partial{c: c, start: w.start, matched: 1})
 			}
 		}
-	})
-	for _, h := range hits {
-		if h.c.keyword || counts[h.c] >= 2 {
+	}
+}
+
+// candidate is a concept looked for: its words in lower case.
+type candidate struct {
+	words   []string
+	keyword bool
+}
+
+// partial is a candidate whose first matched words have been seen.
+type partial struct {
+	c       *candidate
+	start   int
+	matched int
+}
+
+type conceptHit struct {
+	c          *candidate
+	start, end int
+}
+
+// keepConcepts reports the concepts found: keywords wherever they occur,
+// phrases only when the body uses them at least twice.
+func (f *entityFinder) keepConcepts() {
+	for _, h := range f.hits {
+		if h.c.keyword || f.counts[h.c] >= 2 {
 			f.add(EntityConcept, strings.Join(h.c.words, " "), h.start, h.end)
 		}
 	}
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 func appendLower(dst []byte, s string) []byte {
