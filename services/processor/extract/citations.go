@@ -329,7 +329,26 @@ func sentenceAround(text string, start, end int) string {
 	for hi > end && hi < len(text) && !utf8.RuneStart(text[hi]) {
 		hi--
 	}
-	return strings.Join(strings.FieldsFunc(text[lo:hi], unicode.IsSpace), " ")
+	return collapseSpaceOnce(text[lo:hi])
+}
+
+// collapseSpaceOnce is collapseSpace in one allocation.
+func collapseSpaceOnce(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // sentenceBreak reports whether a sentence ends at text[i]: ". " before a

@@ -215,12 +215,17 @@ func capitalised(w string) bool {
 	return unicode.IsUpper(r)
 }
 
+type entityKey struct {
+	t    EntityType
+	name string
+}
+
 // entityFinder collects mentions, bounded per name and in all.
 type entityFinder struct {
 	text    string
 	pageOf  func(int) int
 	out     []Entity
-	perName map[string]int
+	perName map[entityKey]int
 	lower   []byte // scratch for case-insensitive lookups
 	// Concepts seen in the body: every hit (bounded), and counts.
 	hits   []conceptHit
@@ -231,7 +236,7 @@ func (f *entityFinder) add(t EntityType, name string, start, end int) {
 	if len(f.out) >= MaxEntityMentions || start < 0 || end <= start {
 		return
 	}
-	key := string(t) + "|" + name
+	key := entityKey{t, name}
 	if f.perName[key] >= maxMentionsPerName {
 		return
 	}
@@ -246,7 +251,7 @@ func findEntities(doc *Document, bodyEnd int, persons []Entity, pageOf func(int)
 	if text == "" {
 		return nil
 	}
-	f := &entityFinder{text: text, pageOf: pageOf, perName: map[string]int{}}
+	f := &entityFinder{text: text, pageOf: pageOf, perName: map[entityKey]int{}}
 
 	// The document's authors, where the text names them.
 	for _, a := range doc.Authors {
@@ -408,7 +413,7 @@ func (f *entityFinder) concepts(doc *Document, bodyEnd int) func(word, bool) {
 			return
 		}
 		seen[key] = true
-		byFirst[words[0]] = append(byFirst[words[0]], &candidate{words: words, keyword: keyword})
+		byFirst[words[0]] = append(byFirst[words[0]], &candidate{words: words, name: key, keyword: keyword})
 	}
 	lowerWords := func(s string) []string {
 		var ws []string
@@ -480,6 +485,7 @@ func (f *entityFinder) concepts(doc *Document, bodyEnd int) func(word, bool) {
 // candidate is a concept looked for: its words in lower case.
 type candidate struct {
 	words   []string
+	name    string // the words joined by spaces
 	keyword bool
 }
 
@@ -500,7 +506,7 @@ type conceptHit struct {
 func (f *entityFinder) keepConcepts() {
 	for _, h := range f.hits {
 		if h.c.keyword || f.counts[h.c] >= 2 {
-			f.add(EntityConcept, strings.Join(h.c.words, " "), h.start, h.end)
+			f.add(EntityConcept, h.c.name, h.start, h.end)
 		}
 	}
 }
