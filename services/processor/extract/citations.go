@@ -126,15 +126,14 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 			if !ok {
 				continue
 			}
-			m := []int{start, 0, nameStart, nameEnd}
 			end := i + 4
 			if end < len(body) && body[end] >= 'a' && body[end] <= 'z' {
 				end++ // "2019a"
 			}
-			if idx := byAuthorYear[authorYearKey(body[m[2]:m[3]], year)]; len(idx) > 0 {
-				authorYear = append(authorYear, Citation{Start: m[0], End: end, Refs: idx})
+			if idx := byAuthorYear[authorYearKey(body[nameStart:nameEnd], year)]; len(idx) > 0 {
+				authorYear = append(authorYear, Citation{Start: start, End: end, Refs: idx})
 				if name := fullName[idx[0]]; name != "" && len(persons) < MaxEntityMentions {
-					persons = append(persons, Entity{Type: EntityPerson, Name: name, Start: m[2], End: m[3]})
+					persons = append(persons, Entity{Type: EntityPerson, Name: name, Start: nameStart, End: nameEnd})
 				}
 			}
 			i = end - 1
