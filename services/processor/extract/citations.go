@@ -69,8 +69,15 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 		}
 		byIndex[r.Index] = true
 		if fam := firstFamily(r.Authors); fam != "" && r.Year > 0 {
+			// Under the year alone, and, for "1994a" and "1994b", also
+			// under the year with its letter, which markers that carry
+			// the letter look up first.
 			k := authorYearKey(fam, r.Year)
 			byAuthorYear[k] = append(byAuthorYear[k], r.Index)
+			if suffix := yearSuffix(r.Raw, r.Year); suffix != 0 {
+				k += string(suffix)
+				byAuthorYear[k] = append(byAuthorYear[k], r.Index)
+			}
 		}
 	}
 
@@ -127,10 +134,15 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 				continue
 			}
 			end := i + 4
-			if end < len(body) && body[end] >= 'a' && body[end] <= 'z' {
+			key := authorYearKey(body[nameStart:nameEnd], year)
+			idx := byAuthorYear[key]
+			if suffix := letterAfter(body, end); suffix != 0 {
 				end++ // "2019a"
+				if exact := byAuthorYear[key+string(suffix)]; len(exact) > 0 {
+					idx = exact
+				}
 			}
-			if idx := byAuthorYear[authorYearKey(body[nameStart:nameEnd], year)]; len(idx) > 0 {
+			if len(idx) > 0 {
 				authorYear = append(authorYear, Citation{Start: start, End: end, Refs: idx})
 				if name := fullName[idx[0]]; name != "" && len(persons) < MaxEntityMentions {
 					persons = append(persons, Entity{Type: EntityPerson, Name: name, Start: nameStart, End: nameEnd})
@@ -169,6 +181,36 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// letterAfter is the lower-case letter at text[i] that ends a year
+// ("1994a," "1994b)"), or 0.
+func letterAfter(text string, i int) byte {
+	if i >= len(text) || text[i] < 'a' || text[i] > 'z' {
+		return 0
+	}
+	if i+1 < len(text) {
+		if r, _ := utf8.DecodeRuneInString(text[i+1:]); unicode.IsLetter(r) {
+			return 0
+		}
+	}
+	return text[i]
+}
+
+// yearSuffix is the letter that follows year in a reference's raw text
+// ("Gupta S, Day KP. 1994a."), 0 when none does.
+func yearSuffix(raw string, year int) byte {
+	y := strconv.Itoa(year)
+	for off := 0; ; {
+		i := strings.Index(raw[off:], y)
+		if i < 0 {
+			return 0
+		}
+		if c := letterAfter(raw, off+i+len(y)); c != 0 {
+			return c
+		}
+		off += i + len(y)
+	}
+}
 
 // authorBefore reads backwards from the year at text[year:] the author
 // part of an author-year marker, not before lo: "Smith, ", "Smith et al. ",

@@ -122,3 +122,18 @@ func TestEntityMentionsAreBounded(t *testing.T) {
 	}
 	require.Equal(t, maxMentionsPerName, n)
 }
+
+func TestCitationsYearLetters(t *testing.T) {
+	text := "Malaria Strains\n\nAnn Lee\n\nIntroduction\n" +
+		"Strain theory (Gupta and Day, 1994a) has a framework (Gupta and Day, 1994b). Both are reviewed (Gupta and Day, 1994).\n\n" +
+		"References\nGupta S, Day K. 1994a. A strain theory of malaria transmission. Parasitol Today 10:476.\n" +
+		"Gupta S, Day K. 1994b. A theoretical framework for immunoepidemiology. Parasite Immunol 16:361.\n"
+	doc := extractString(t, "x.txt", text)
+	require.Len(t, doc.References, 2)
+	var got [][]int
+	for _, c := range doc.Citations {
+		got = append(got, c.Refs)
+	}
+	// The letter picks one reference; a marker without it could be either.
+	require.Equal(t, [][]int{{1}, {2}, {1, 2}}, got)
+}
