@@ -25,9 +25,10 @@ const (
 	maxRangeRefs = 50
 )
 
-// The markers are matched by regular expressions anchored in a small
-// window around a cheap anchor ('[', a digit, a year) that a byte scan
-// finds: run over a whole paper, unanchored, the three expressions took
+// Numbered markers are matched by regular expressions anchored in a small
+// window around a cheap anchor ('[' or a digit) that a byte scan finds, and
+// author-year markers are read backwards by hand from each year
+// (authorBefore): run over a whole paper, unanchored, the expressions took
 // most of a document's extraction time.
 var (
 	// A bracketed list of numbers and ranges: "[3]", "[2, 5-7]", "[4–6]";
@@ -41,8 +42,8 @@ var (
 	superCiteRe = regexp.MustCompile(`^\p{Ll}{3}(\d{1,3}(?:[,–-]\d{1,3})*)(?:[\s.,;:)]|$)`)
 )
 
-// markerWindow bounds the bytes a marker's expression sees after (or, for
-// an author-year marker, before) its anchor.
+// markerWindow bounds the bytes a numbered marker's expression sees after
+// its anchor.
 const markerWindow = 80
 
 // findCitations finds the citations of refs in text[bodyStart:bodyEnd]:
@@ -370,26 +371,7 @@ func sentenceAround(text string, start, end int) string {
 	for hi > end && hi < len(text) && !utf8.RuneStart(text[hi]) {
 		hi--
 	}
-	return collapseSpaceOnce(text[lo:hi])
-}
-
-// collapseSpaceOnce is collapseSpace in one allocation.
-func collapseSpaceOnce(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return collapseSpace(text[lo:hi])
 }
 
 // sentenceBreak reports whether a sentence ends at text[i]: ". " before a
