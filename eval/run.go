@@ -322,12 +322,11 @@ func plan(dir string, limit int) (layout string, jobs []job, needPDF bool, err e
 // the designated gold for PDF extraction.
 func twinGold(xmlPath string) func([]byte) (Record, error) {
 	return func([]byte) (Record, error) {
-		f, err := os.Open(xmlPath)
+		data, err := os.ReadFile(xmlPath)
 		if err != nil {
 			return Record{}, err
 		}
-		defer f.Close()
-		doc, err := extract.Extract(context.Background(), f, filepath.Base(xmlPath), extract.Options{})
+		doc, err := extract.Extract(context.Background(), bytes.NewReader(data), filepath.Base(xmlPath), extract.Options{})
 		if err != nil {
 			return Record{}, err
 		}
@@ -335,7 +334,7 @@ func twinGold(xmlPath string) func([]byte) (Record, error) {
 			return Record{}, fmt.Errorf("%s is %s, not JATS", xmlPath, doc.Format)
 		}
 		rec := FromDocument(doc)
-		rec.CitedTimes = twinCitations(xmlPath, rec.References)
+		rec.CitedTimes = twinCitations(data, rec.References)
 		return rec, nil
 	}
 }
@@ -345,11 +344,7 @@ func twinGold(xmlPath string) func([]byte) (Record, error) {
 // the citation finder against itself) but the body's <xref ref-type="bibr">
 // elements, read by ReadJATS, carried over to refs through the same
 // reference matching the scoring uses. nil when the twin cannot be read so.
-func twinCitations(xmlPath string, refs []Ref) []int {
-	data, err := os.ReadFile(xmlPath)
-	if err != nil {
-		return nil
-	}
+func twinCitations(data []byte, refs []Ref) []int {
 	g, err := ReadJATS(data)
 	if err != nil || g.CitedTimes == nil {
 		return nil
