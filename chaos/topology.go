@@ -19,6 +19,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
+	"github.com/docbatch/docbatch/services/platform/loopback"
 )
 
 // Binaries are the paths of the programs a topology runs.
@@ -85,14 +86,15 @@ func BuildBinaries(ctx context.Context, repo, out string) (Binaries, error) {
 	return b, nil
 }
 
-// freeAddr returns a loopback address with a port nothing listens on now.
+// freeAddr returns a loopback address with a port nothing listens on now,
+// chosen outside the ephemeral range so that no other socket is given it
+// before our process binds it (see loopback).
 func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := loopback.FreePort()
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), nil
 }
 
 func portOf(addr string) string {

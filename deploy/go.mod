@@ -67,7 +67,7 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
-	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/evanphx/json-patch.v4 v4.13.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
@@ -79,6 +79,12 @@ require (
 )
 
 // Siblings in the workspace (go mod tidy ignores go.work).
-require github.com/docbatch/docbatch/proto v0.0.0
+require (
+	github.com/docbatch/docbatch/proto v0.0.0
+	github.com/docbatch/docbatch/services/platform v0.0.0
+)
 
-replace github.com/docbatch/docbatch/proto => ../proto
+replace (
+	github.com/docbatch/docbatch/proto => ../proto
+	github.com/docbatch/docbatch/services/platform => ../services/platform
+)

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,14 +22,16 @@ import (
 	resolverv1 "github.com/docbatch/docbatch/proto/docbatch/resolver/v1"
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
+	"github.com/docbatch/docbatch/services/platform/loopback"
 )
 
+// freePort picks a loopback port clear of the ephemeral range, so that no
+// other socket is given it before the process under test binds it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := loopback.FreePort()
 	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // buildAll compiles the service binaries and a nats-server from the module

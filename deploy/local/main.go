@@ -26,7 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,6 +47,7 @@ import (
 	citationsv1 "github.com/docbatch/docbatch/proto/docbatch/citations/v1"
 	resolverv1 "github.com/docbatch/docbatch/proto/docbatch/resolver/v1"
 	schedulerv1 "github.com/docbatch/docbatch/proto/docbatch/scheduler/v1"
+	"github.com/docbatch/docbatch/services/platform/loopback"
 )
 
 func main() {
@@ -130,42 +130,43 @@ type ports struct {
 	processors                        []int
 }
 
+// allocatePorts gives the topology's fixed ports, or with free set ports
+// picked by loopback.FreePorts, which stay clear of the ephemeral range
+// other sockets draw from.
 func allocatePorts(n int, free bool) (ports, error) {
 	var p ports
-	next := func(fixed int) (int, error) {
-		if !free {
-			return fixed, nil
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port, nil
-	}
-	var err error
-	pick := func(dst *int, fixed int) {
-		if err == nil {
-			*dst, err = next(fixed)
-		}
+	dsts := make([]*int, 0, 12+n)
+	fixed := make([]int, 0, 12+n)
+	add := func(dst *int, port int) {
+		dsts = append(dsts, dst)
+		fixed = append(fixed, port)
 	}
 	for i := range 3 {
-		pick(&p.natsClient[i], 4222+i)
-		pick(&p.natsCluster[i], 6222+i)
-		pick(&p.natsHTTP[i], 8222+i)
+		add(&p.natsClient[i], 4222+i)
+		add(&p.natsCluster[i], 6222+i)
+		add(&p.natsHTTP[i], 8222+i)
 	}
-	pick(&p.scheduler, 7401)
-	pick(&p.resolver, 7403)
-	pick(&p.citations, 7404)
+	add(&p.scheduler, 7401)
+	add(&p.resolver, 7403)
+	add(&p.citations, 7404)
 	p.processors = make([]int, n)
 	for i := range n {
-		fixed := 7402
+		port := 7402
 		if i > 0 {
-			fixed = 7404 + i
+			port = 7404 + i
 		}
-		pick(&p.processors[i], fixed)
+		add(&p.processors[i], port)
 	}
-	return p, err
+	if free {
+		var err error
+		if fixed, err = loopback.FreePorts(len(dsts)); err != nil {
+			return p, err
+		}
+	}
+	for i, dst := range dsts {
+		*dst = fixed[i]
+	}
+	return p, nil
 }
 
 func launch(ctx context.Context, c config, stdout io.Writer) (res *result, err error) {
