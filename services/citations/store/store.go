@@ -39,7 +39,7 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 	if replicas <= 0 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := natsbus.OpenKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "docbatch citation network contributions, one per (batch, document)",
 		Storage:     jetstream.FileStorage,
@@ -48,7 +48,7 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 		History: 1,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("opening bucket %s: %w", Bucket, err)
+		return nil, err
 	}
 	return &Store{kv: kv}, nil
 }

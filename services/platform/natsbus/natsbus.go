@@ -143,27 +143,55 @@ func (o StreamOptions) replicas() int {
 }
 
 // EnsureResults creates or updates the results stream and the text object
-// store. Every service calls it, so none depends on start-up order.
+// store. Every service calls it, so none depends on start-up order. It
+// retries while the cluster forms (WhileForming).
+func EnsureResults(ctx context.Context, js jetstream.JetStream, o StreamOptions) (st jetstream.Stream, err error) {
+	err = WhileForming(ctx, func() error {
+		st, err = ensureResults(ctx, js, o)
+		return err
+	})
+	return st, err
+}
+
+// WhileForming runs op until it succeeds, fails for a reason other than a
+// JetStream cluster still forming, a minute has passed, or ctx ends.
 //
 // On a cluster that is still electing its leaders (every service starting
-// at once) the JetStream API times out or has no responders for a while; it
-// retries with backoff for up to a minute, or until ctx ends, rather than
-// fail the service's start.
-func EnsureResults(ctx context.Context, js jetstream.JetStream, o StreamOptions) (jetstream.Stream, error) {
+// at once) the JetStream API times out or has no responders for a while,
+// and a replicated stream just created may answer its first direct gets
+// with no responders; a service retries with backoff rather than fail its
+// start.
+func WhileForming(ctx context.Context, op func() error) error {
 	deadline := time.Now().Add(time.Minute)
 	backoff := 100 * time.Millisecond
 	for {
-		st, err := ensureResults(ctx, js, o)
+		err := op()
 		if err == nil || !transientJS(err) || time.Now().After(deadline) {
-			return st, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return err
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// OpenKeyValue creates or updates a bucket and waits until it answers
+// reads, retrying while the cluster forms (WhileForming).
+func OpenKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (kv jetstream.KeyValue, err error) {
+	err = WhileForming(ctx, func() error {
+		if kv, err = js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+			return fmt.Errorf("ensuring bucket %s: %w", cfg.Bucket, err)
+		}
+		// A key that never exists: the answer, not the value, is the point.
+		if _, err := kv.Get(ctx, "docbatch-ready-probe"); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return fmt.Errorf("reading bucket %s: %w", cfg.Bucket, err)
+		}
+		return nil
+	})
+	return kv, err
 }
 
 // transientJS reports errors that a JetStream cluster still forming gives.

@@ -61,7 +61,7 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 	if replicas <= 0 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := natsbus.OpenKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "docbatch resolver: mentions per (batch, document) and last applied sequence per batch",
 		History:     1,
@@ -69,7 +69,7 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 		Replicas:    replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ensuring key-value bucket %s: %w", Bucket, err)
+		return nil, err
 	}
 	log := o.Log
 	if log == nil {

@@ -77,7 +77,7 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := natsbus.OpenKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "docbatch scheduler: batch records and incarnation",
 		Storage:     jetstream.FileStorage,
@@ -85,15 +85,19 @@ func Open(ctx context.Context, js jetstream.JetStream, o Options) (*Store, error
 		History:     1,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ensuring bucket %s: %w", Bucket, err)
+		return nil, err
 	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        Stream,
-		Description: "docbatch scheduler: batch documents and journals",
-		Subjects:    []string{subjectPrefix + ">"},
-		Storage:     jetstream.FileStorage,
-		Replicas:    o.Replicas,
-		MaxMsgSize:  2 << 20,
+	var st jetstream.Stream
+	err = natsbus.WhileForming(ctx, func() (err error) {
+		st, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        Stream,
+			Description: "docbatch scheduler: batch documents and journals",
+			Subjects:    []string{subjectPrefix + ">"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			MaxMsgSize:  2 << 20,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ensuring stream %s: %w", Stream, err)
