@@ -188,10 +188,38 @@ func (s *Scheduler) pump() {
 	}
 }
 
+// NextRetry is when the earliest retry backoff ends, zero when no document
+// waits out a backoff. Run wakes then (and a simulation advances its clock
+// to it) so that a retry starts when its backoff ends: on a critical path
+// at the end of a layer nothing else may happen until the next tick.
+func (s *Scheduler) NextRetry() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var next time.Time
+	for _, b := range s.order {
+		if len(b.delayed) > 0 && (next.IsZero() || b.nextRetry.Before(next)) {
+			next = b.nextRetry
+		}
+	}
+	return next
+}
+
+// ReleaseRetries queues the documents whose backoff has ended and
+// dispatches what can run.
+func (s *Scheduler) ReleaseRetries() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for _, b := range s.order {
+		b.releaseRetries(now) // even with no processor: NextRetry moves on
+	}
+	s.pump()
+}
+
 // releaseRetries queues the documents whose retry backoff has ended. pump
 // calls it too, so a retry on the critical path starts at the first
-// completion after its backoff rather than at the next tick. Caller holds
-// mu.
+// completion after its backoff if that comes before Run's retry timer.
+// Caller holds mu.
 func (b *batch) releaseRetries(now time.Time) {
 	if len(b.delayed) == 0 || now.Before(b.nextRetry) {
 		return
@@ -462,6 +490,10 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 				b.nextRetry = d.notBefore
 			}
 			b.delayed = append(b.delayed, a.d)
+			select {
+			case s.retryAdded <- struct{}{}:
+			default: // Run has a signal pending already
+			}
 		}
 		s.notify(b, Transition{DocumentID: d.spec.ID, State: DocPending, Error: d.err})
 		s.pump()

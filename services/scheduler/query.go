@@ -222,14 +222,29 @@ func (s *Scheduler) cancelLocked(b *batch, reason string) {
 }
 
 // Run does the periodic work until ctx ends: fencing processors whose lease
-// expired, releasing documents whose retry backoff passed, sampling rates,
-// and checkpointing running batches (also once more on the way out).
+// expired, releasing documents whose retry backoff passed (on a timer for
+// the earliest one, not only at ticks), sampling rates, and checkpointing
+// running batches (also once more on the way out).
 func (s *Scheduler) Run(ctx context.Context) error {
 	tick := time.NewTicker(TickInterval)
 	defer tick.Stop()
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	armRetry := func() {
+		retry.Stop()
+		if next := s.NextRetry(); !next.IsZero() {
+			retry.Reset(max(next.Sub(s.now()), 0))
+		}
+	}
+	armRetry()
 	lastCheckpoint := s.now()
 	for {
 		select {
+		case <-s.retryAdded:
+			armRetry()
+		case <-retry.C:
+			s.ReleaseRetries()
+			armRetry()
 		case <-ctx.Done():
 			s.mu.Lock()
 			for _, b := range s.order {

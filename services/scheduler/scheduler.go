@@ -123,6 +123,9 @@ type Scheduler struct {
 	modelDirty  bool
 	rng         *rand.Rand
 	stats       stats
+	// retryAdded is signalled when a transient failure schedules a retry,
+	// so that Run re-arms its retry timer for the new earliest backoff end.
+	retryAdded chan struct{}
 }
 
 type doc struct {
@@ -204,6 +207,7 @@ func New(cfg Config, store Store) *Scheduler {
 		procs:       map[string]*proc{},
 		assignments: map[string]*assign{},
 		rng:         rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
+		retryAdded:  make(chan struct{}, 1),
 	}
 }
 

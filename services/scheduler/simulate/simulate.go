@@ -204,6 +204,7 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 		}
 	}
 	drain()
+	ticks := 0 // ticks run so far: the next is at (ticks+1)·tick
 	for steps := 0; ; steps++ {
 		info, _, _, err := core.GetBatch("sim", 0, 0, 0)
 		if err != nil {
@@ -218,22 +219,31 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 		if steps > 50*len(docs)+1_000_000 {
 			return Result{}, fmt.Errorf("workload %s: simulation did not converge (%+v)", w.Name, info.Counts)
 		}
-		if q.Len() == 0 {
-			// Only retries waiting out their backoff: let time pass.
-			now += tick
+		// Advance to the next thing to happen: a backoff ending (Run's
+		// retry timer), a tick, or a report. Ticks are counted, not summed,
+		// so that rounding never stalls the clock.
+		nextTick := float64(ticks+1) * tick
+		if r := core.NextRetry(); !r.IsZero() {
+			at := r.Sub(epoch).Seconds()
+			for epoch.Add(time.Duration(at * float64(time.Second))).Before(r) {
+				at += 1e-9 // the clock truncates to nanoseconds
+			}
+			if at = max(now, at); at < nextTick && (q.Len() == 0 || at < q[0].at) {
+				now = at
+				core.ReleaseRetries()
+				drain()
+				continue
+			}
+		}
+		if q.Len() == 0 || q[0].at > nextTick {
+			now = nextTick
+			ticks++
 			core.Tick()
 			drain()
 			continue
 		}
 		ev := heap.Pop(&q).(event)
-		if ev.at > now {
-			// Let the periodic work (backoffs, aging) see time pass.
-			for t := math.Floor(now/tick)*tick + tick; t < ev.at; t += tick {
-				now = t
-				core.Tick()
-			}
-			now = ev.at
-		}
+		now = ev.at
 		if ev.fail == 0 {
 			took := time.Duration(docs[byID[ev.a.DocumentID]].seconds * float64(time.Second))
 			err = ev.sess.Complete(ev.a.ID, ev.a.Epoch, uint64(seq), took, 0)
