@@ -163,6 +163,9 @@ func compare(id string, gold, pred Record, diff io.Writer) docScore {
 			}
 		}
 		s.citations = Counts{TP: tp, FP: predTotal - tp, FN: goldTotal - tp}
+		if s.citations.FP > 0 || s.citations.FN > 0 {
+			say("citations\tgold=%d\tpred=%d\tmatched=%d", goldTotal, predTotal, tp)
+		}
 	}
 	for pi, ok := range predMatched {
 		if !ok {

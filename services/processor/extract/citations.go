@@ -35,11 +35,12 @@ var (
 	// the window starts at the '['.
 	numCiteRe = regexp.MustCompile(`^\[(\d{1,4}(?:\s*[-–,;]\s*\d{1,4})*)\]`)
 	// A superscript marker as text extraction flattens it: digits glued to
-	// the end of a word, "results11,12." (group 1 the numbers). Only
-	// lower-case words of three letters or more, so "CO2" and "p53" are
-	// not taken for citations. The window starts three letters before the
-	// digits.
-	superCiteRe = regexp.MustCompile(`^\p{Ll}{3}(\d{1,3}(?:[,–-]\d{1,3})*)(?:[\s.,;:)]|$)`)
+	// the end of a word, "results11,12." or, in styles that put the
+	// marker after the punctuation, "the country.1–3 Several" (group 1 the
+	// numbers). Only lower-case words of three letters or more, so "CO2"
+	// and "p53" are not taken for citations. The window starts three
+	// letters before the digits or their punctuation.
+	superCiteRe = regexp.MustCompile(`^\p{Ll}{3}[.,;:)]?(\d{1,3}(?:[,–-]\d{1,3})*)(?:[\s.,;:)]|$)`)
 )
 
 // markerWindow bounds the bytes a numbered marker's expression sees after
@@ -103,6 +104,9 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 				continue
 			}
 			lo := i
+			if strings.IndexByte(".,;:)", body[i-1]) >= 0 {
+				lo-- // "country.1–3"
+			}
 			for k := 0; k < 3 && lo > bodyStart; k++ {
 				_, n := utf8.DecodeLastRuneInString(body[bodyStart:lo])
 				lo -= n
@@ -121,9 +125,9 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 	var authorYear []Citation
 	if len(byAuthorYear) > 0 {
 		for i := bodyStart + 1; i+4 <= len(body) && len(authorYear) < MaxCitations; i++ {
-			// A year after a space or "(" (cheap tests first: this runs
+			// A year after a space, a line break or "(" (cheap tests first: this runs
 			// at every byte of the body).
-			if c := body[i]; (c != '1' && c != '2') || (body[i-1] != ' ' && body[i-1] != '(') {
+			if c := body[i]; (c != '1' && c != '2') || (body[i-1] != ' ' && body[i-1] != '(' && body[i-1] != '\n') {
 				continue
 			}
 			year, ok := yearAt(body, i)
@@ -245,14 +249,41 @@ func authorBefore(text string, lo, year int) (start, nameStart, nameEnd int, ok 
 			return 0, 0, 0, false
 		}
 		ws, we = wordBefore(text, lo, trimSpaceBefore(text, lo, es))
-	} else if as, ae := wordBefore(text, lo, trimSpaceBefore(text, lo, ws)); ae < ws && (text[as:ae] == "and" || text[as:ae] == "&") {
-		// "Smith and Jones": the first author is Smith.
-		ws, we = wordBefore(text, lo, trimSpaceBefore(text, lo, as))
+	} else {
+		from := skipParticle(text, lo, ws) // "& du Preez"
+		if as, ae := wordBefore(text, lo, trimSpaceBefore(text, lo, from)); ae < from && (text[as:ae] == "and" || text[as:ae] == "&") {
+			// "Smith and Jones": the first author is Smith; in "Nelson,
+			// Bidwell & Sillero-Zubiri" it is Nelson, the first of the
+			// capitalised names the commas join.
+			ws, we = wordBefore(text, lo, trimSpaceBefore(text, lo, as))
+			for {
+				c := trimSpaceBefore(text, lo, skipParticle(text, lo, ws))
+				if c <= lo || text[c-1] != ',' {
+					break
+				}
+				ps, pe := wordBefore(text, lo, trimSpaceBefore(text, lo, c-1))
+				if pe-ps < 2 || !capitalised(text[ps:pe]) || strings.HasSuffix(text[ps:pe], ".") {
+					break // "e.g., Smith & Lee": not a name
+				}
+				ws, we = ps, pe
+			}
+		}
 	}
 	if we-ws < 2 || !capitalised(text[ws:we]) {
 		return 0, 0, 0, false
 	}
 	return ws, ws, we, true
+}
+
+// skipParticle steps back from the name starting at text[ws] over a
+// lower-case particle before it ("du Preez", "van Aarde"), returning where
+// the name with its particle starts.
+func skipParticle(text string, lo, ws int) int {
+	ps, pe := wordBefore(text, lo, trimSpaceBefore(text, lo, ws))
+	if pe < ws && familyParticles[text[ps:pe]] {
+		return ps
+	}
+	return ws
 }
 
 // wordBefore returns the span of the name-like word (letters, ' ’ - . &)

@@ -260,5 +260,11 @@ func bodySpan(doc *Document) (start, end int) {
 	if len(doc.Sections) > 0 && doc.Sections[0].Start <= end {
 		start = doc.Sections[0].Start
 	}
+	// A body whose first headings were not recognised (a short note's
+	// unnumbered "Introduction", or none at all) starts where the header
+	// ends, not at the first heading found ("Author Contributions").
+	if doc.headerEnd > 0 && doc.headerEnd < start {
+		start = doc.headerEnd
+	}
 	return start, end
 }

@@ -147,8 +147,15 @@ func parsePlainHint(ctx context.Context, raw string, doc *Document, titleHint st
 	}
 
 	headerText := text[:min(len(text), 6000)]
+	if headerEnd < len(lines) {
+		doc.headerEnd = lines[max(headerEnd, 0)].start
+	}
 	if absLine >= 0 {
-		doc.Abstract = collectAbstract(lines, absLine, bodyEnd)
+		var absEnd int
+		doc.Abstract, absEnd = collectAbstract(lines, absLine, bodyEnd)
+		if absEnd < len(lines) {
+			doc.headerEnd = lines[absEnd].start
+		}
 	}
 	for i := 0; i < min(bodyEnd, 400); i++ {
 		if m := keywordsRe.FindStringSubmatch(lines[i].text); m != nil && m[1] != "" {
@@ -305,14 +312,16 @@ func parseAuthorLine(t string) []Author {
 }
 
 // collectAbstract takes the text after the "Abstract" heading up to the
-// next heading, keywords line, or a blank line once it has some content.
-func collectAbstract(lines []textLine, at, end int) string {
+// next heading, keywords line, or a blank line once it has some content;
+// next is the line after it.
+func collectAbstract(lines []textLine, at, end int) (abstract string, next int) {
 	var parts []string
 	if m := abstractRe.FindStringSubmatch(lines[at].text); m != nil && strings.TrimSpace(m[1]) != "" {
 		parts = append(parts, strings.TrimSpace(m[1]))
 	}
 	size := 0
-	for i := at + 1; i < end && size < 8000; i++ {
+	i := at + 1
+	for ; i < end && size < 8000; i++ {
 		t := strings.TrimSpace(lines[i].text)
 		if t == "" {
 			if size > 100 {
@@ -326,7 +335,7 @@ func collectAbstract(lines []textLine, at, end int) string {
 		parts = append(parts, t)
 		size += len(t)
 	}
-	return clean(strings.Join(parts, "\n"))
+	return clean(strings.Join(parts, "\n")), i
 }
 
 func splitKeywords(s string) []string {

@@ -552,8 +552,20 @@ var abbrevs = map[string]bool{"vs": true, "e.g": true, "i.e": true, "etc": true,
 
 func isAbbrev(tok string) bool { return abbrevs[strings.TrimRight(tok, ".,")] && len(tok) > 1 }
 
-var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "la": true, "le": true,
-	"du": true, "da": true, "di": true, "del": true, "dos": true, "y": true, "and": true, "&": true, "et": true, "al": true, "al.": true, "ten": true, "ter": true}
+// familyParticles are the lower-case words that start family names ("van
+// Aarde", "du Preez").
+var familyParticles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "la": true, "le": true,
+	"du": true, "da": true, "di": true, "del": true, "dos": true, "ten": true, "ter": true}
+
+// particles are the small words inside a list of author names: family
+// particles, the Spanish "y", and the words that join names.
+var particles = func() map[string]bool {
+	m := map[string]bool{"y": true, "and": true, "&": true, "et": true, "al": true, "al.": true}
+	for p := range familyParticles {
+		m[p] = true
+	}
+	return m
+}()
 
 // isParticle: "van", "de", "y", ... An upper-case single letter ("Y",
 // "Y.") is an initial, not the Spanish "y".

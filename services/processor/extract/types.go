@@ -113,6 +113,12 @@ type Document struct {
 	// Entities are the named entities the text mentions, grouped by type
 	// and name, each with where it is (at most MaxEntityMentions).
 	Entities []Entity
+
+	// headerEnd is where the plain-text heuristics saw the header (title,
+	// authors, abstract) end, 0 when unknown: the body, where citations
+	// are looked for, starts there even when its first heading was not
+	// recognised.
+	headerEnd int
 }
 
 // PDFTextSource is implemented by a PDF engine elsewhere; Extract uses it for
