@@ -246,7 +246,8 @@ func pageStarts(text string) []int {
 }
 
 // bodySpan is the part of doc.Text where citations are looked for: from
-// the first section (what comes before it is the header) to the reference
+// the first section or the end of the header, whichever comes first (what
+// comes before is the title, authors and affiliations), to the reference
 // list (the last section headed like one), or the whole text.
 func bodySpan(doc *Document) (start, end int) {
 	end = len(doc.Text)
