@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/docbatch/docbatch/services/platform/disjoint"
 )
 
 // NodeKind tells batch documents from the outside works they cite.
@@ -238,16 +240,16 @@ func build(batch string, docs []Contribution) *Graph {
 		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.Target, b.Target))
 	})
 
-	uf := newUnionFind(len(nodes))
+	uf := disjoint.New(len(nodes))
 	g.edgeEnds = make([][2]int32, len(g.Edges))
 	for k, e := range g.Edges {
 		s, t := g.nodeIndex[e.Source], g.nodeIndex[e.Target]
 		g.edgeEnds[k] = [2]int32{int32(s), int32(t)}
 		g.Nodes[s].OutDegree++
 		g.Nodes[t].InDegree++
-		uf.union(s, t)
+		uf.Union(s, t)
 	}
-	g.components = int64(uf.sets)
+	g.components = int64(uf.Count())
 
 	g.byCitations = make([]int, 0)
 	for i, n := range g.Nodes {
@@ -425,34 +427,4 @@ func mostFrequentYear(refs []Reference) int32 {
 		}
 	}
 	return best
-}
-
-// unionFind counts weakly connected components.
-type unionFind struct {
-	parent []int
-	sets   int
-}
-
-func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int, n), sets: n}
-	for i := range u.parent {
-		u.parent[i] = i
-	}
-	return u
-}
-
-func (u *unionFind) find(i int) int {
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
-	}
-	return i
-}
-
-func (u *unionFind) union(a, b int) {
-	ra, rb := u.find(a), u.find(b)
-	if ra != rb {
-		u.parent[max(ra, rb)] = min(ra, rb)
-		u.sets--
-	}
 }

@@ -2,6 +2,7 @@
 // server with health and reflection (grpcserver), NATS connections and the
 // embedded server (natsbus), OpenTelemetry and logging (telemetry) and
 // configuration from flags backed by environment variables (flagenv) and
-// free loopback ports for servers other processes start (loopback). It
-// holds no domain logic.
+// free loopback ports for servers other processes start (loopback), and
+// a union-find both the resolver and the citations service use (disjoint).
+// It holds no domain logic.
 package platform

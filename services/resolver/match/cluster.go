@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/docbatch/docbatch/services/platform/disjoint"
 )
 
 // Probabilities given to pairs the adjudicator decided.
@@ -127,16 +129,16 @@ func (m *Model) cluster() Result {
 	}
 
 	// 1. Trusted identifiers.
-	uf := newUnionFind(n)
+	uf := disjoint.New(n)
 	for _, p := range m.pairs {
-		if p.idMatch() && uf.union(int(p.a), int(p.b)) {
+		if p.idMatch() && uf.Union(int(p.a), int(p.b)) {
 			st.IdentifierMerges++
 		}
 	}
 	groups := make([]*group, n)
 	slab := make([]group, n) // one allocation for all the groups
 	for i := range n {
-		r := uf.find(i)
+		r := uf.Find(i)
 		g := groups[r]
 		if g == nil {
 			g = &slab[r]
@@ -188,10 +190,10 @@ func (m *Model) cluster() Result {
 	// merged clusters is a weighted mean of their parts' means, so clusters
 	// never grow beyond the components of the group edges whose mean
 	// reaches the threshold: each component is agglomerated on its own.
-	comp := newUnionFind(n)
+	comp := disjoint.New(n)
 	forEdges(func(_ int32, e gEdge) {
 		if e.sum/float64(e.n) >= threshold(m.preps[e.a].kind) {
-			comp.union(int(e.a), int(e.b))
+			comp.Union(int(e.a), int(e.b))
 		}
 	})
 	// Components as contiguous runs: nodes (ascending) and edges of each,
@@ -201,7 +203,7 @@ func (m *Model) cluster() Result {
 	edgeStart := make([]int32, n+1)
 	compOf := make([]int32, n)
 	for i := range n {
-		compOf[i] = int32(comp.find(i))
+		compOf[i] = int32(comp.Find(i))
 		if groups[i] != nil {
 			nodeStart[compOf[i]+1]++
 		}
@@ -289,7 +291,7 @@ func (m *Model) cluster() Result {
 
 	// 3. Number clusters by their smallest canonical member.
 	resolve := func(i int) int32 {
-		r := int32(uf.find(i))
+		r := int32(uf.Find(i))
 		for alias[r] != r {
 			r = alias[r]
 		}
@@ -396,44 +398,12 @@ func (g *group) addDoc(d string) {
 	}
 }
 
-// unionFind is a disjoint-set forest with path halving; the root is always
-// the smallest index, so roots do not depend on union order.
-type unionFind struct{ parent []int }
-
-func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int, n)}
-	for i := range u.parent {
-		u.parent[i] = i
-	}
-	return u
-}
-
-func (u *unionFind) find(i int) int {
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
-	}
-	return i
-}
-
-func (u *unionFind) union(a, b int) bool {
-	a, b = u.find(a), u.find(b)
-	if a == b {
-		return false
-	}
-	if b < a {
-		a, b = b, a
-	}
-	u.parent[b] = a
-	return true
-}
-
 // groupEdges aggregates the candidate pairs between identifier groups
 // (uf's roots) into one edge per pair of groups, sorted.
-func groupEdges(pairs []pair, uf *unionFind) []gEdge {
+func groupEdges(pairs []pair, uf *disjoint.Sets) []gEdge {
 	edges := make([]gEdge, 0, len(pairs))
 	for _, p := range pairs {
-		ra, rb := int32(uf.find(int(p.a))), int32(uf.find(int(p.b)))
+		ra, rb := int32(uf.Find(int(p.a))), int32(uf.Find(int(p.b)))
 		if ra == rb {
 			continue
 		}
