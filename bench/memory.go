@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -27,6 +26,7 @@ import (
 	"github.com/docbatch/docbatch/corpus"
 	"github.com/docbatch/docbatch/services/platform/grpcserver"
 	"github.com/docbatch/docbatch/services/platform/natsbus"
+	"github.com/docbatch/docbatch/services/platform/procstatus"
 	"github.com/docbatch/docbatch/services/processor/pdf"
 	"github.com/docbatch/docbatch/services/processor/service"
 )
@@ -345,7 +345,7 @@ func memoryRun(ctx context.Context, o MemoryOptions, name, dir string, run *Memo
 	// RSS before any document: Go runtime, gRPC and NATS clients, no PDF
 	// engine yet (it starts with the first PDF).
 	time.Sleep(200 * time.Millisecond)
-	run.StartRSSBytes, _ = procStatus(p.pid(), "VmRSS:")
+	run.StartRSSBytes, _ = procStatus(p.pid(), "VmRSS")
 
 	cc, err := grpcserver.Dial(srv.Addr)
 	if err != nil {
@@ -367,7 +367,7 @@ func memoryRun(ctx context.Context, o MemoryOptions, name, dir string, run *Memo
 		run.Done, run.Failed, run.Skipped, run.State = c.GetDone(), c.GetFailed(), c.GetSkipped(), b.GetState().String()
 	}
 	run.MaxSampledRSS = p.maxRSS()
-	hwm, herr := procStatus(p.pid(), "VmHWM:")
+	hwm, herr := procStatus(p.pid(), "VmHWM")
 	run.ProcessorPeakRSS = hwm
 	stopped = true
 	st, serr := p.stop()
@@ -492,9 +492,9 @@ func (p *processorChild) sample(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if v, err := procStatus(p.pid(), "VmRSS:"); err == nil {
+		if v, err := procStatus(p.pid(), "VmRSS"); err == nil {
 			for _, c := range descendants(p.pid()) {
-				if cv, err := procStatus(c, "VmRSS:"); err == nil {
+				if cv, err := procStatus(c, "VmRSS"); err == nil {
 					v += cv
 				}
 			}
@@ -566,24 +566,10 @@ func descendants(pid int) []int {
 	return out
 }
 
-// procStatus reads one "Key: N kB" line of /proc/PID/status, in bytes.
-func procStatus(pid int, key string) (int64, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
-			f := strings.Fields(rest)
-			if len(f) != 2 || f[1] != "kB" {
-				return 0, fmt.Errorf("unexpected %s line %q", key, sc.Text())
-			}
-			kb, err := strconv.ParseInt(f[0], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", key, pid)
+// procStatus reads a "kB" field of /proc/PID/status, in bytes.
+func procStatus(pid int, name string) (int64, error) {
+	v, err := procstatus.Bytes(pid, name)
+	return int64(v), err
 }
 
 // ProcessorChildOptions configure the processor child of the memory

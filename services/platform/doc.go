@@ -2,7 +2,8 @@
 // server with health and reflection (grpcserver), NATS connections and the
 // embedded server (natsbus), OpenTelemetry and logging (telemetry),
 // configuration from flags backed by environment variables (flagenv),
-// free loopback ports for servers other processes start (loopback), and a
-// union-find that the resolver and the citations service share (disjoint).
+// free loopback ports for servers other processes start (loopback), a
+// union-find that the resolver and the citations service share (disjoint)
+// and memory figures from /proc (procstatus).
 // It holds no domain logic.
 package platform

@@ -1,14 +1,13 @@
 package pdfsandbox
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
+
+	"github.com/docbatch/docbatch/services/platform/procstatus"
 )
 
 // Linux delivers Pdeathsig when the *thread* that forked the child exits,
@@ -61,34 +60,14 @@ func resetPeakRSS() (current uint64, ok bool) {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		return 0, false
 	}
-	return statusField("VmRSS:")
+	return statusBytes("VmRSS")
 }
 
 // peakRSS is VmHWM: the most this process has had resident since the
 // last reset.
-func peakRSS() (uint64, bool) { return statusField("VmHWM:") }
+func peakRSS() (uint64, bool) { return statusBytes("VmHWM") }
 
-// statusField reads a "kB" field of /proc/self/status, in bytes.
-func statusField(name string) (uint64, bool) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !bytes.HasPrefix(line, []byte(name)) {
-			continue
-		}
-		f := bytes.Fields(line[len(name):])
-		if len(f) == 0 {
-			return 0, false
-		}
-		kb, err := strconv.ParseUint(string(f[0]), 10, 64)
-		if err != nil {
-			return 0, false
-		}
-		return kb << 10, true
-	}
-	return 0, false
+func statusBytes(name string) (uint64, bool) {
+	v, err := procstatus.Bytes(procstatus.Self, name)
+	return v, err == nil
 }
