@@ -123,9 +123,11 @@ type Options struct {
 	// would keep the largest document's memory for as long as it lives.
 	// Default DefaultReuseMaxBytes.
 	ReuseMaxBytes int64
-	// OnStep, when set, is called after every step (opening the document,
-	// each page) that finished in time. The process sandbox uses it as a
-	// heartbeat: its parent kills a child that stops making progress.
+	// OnStep, when set, is called after every step that finished in time
+	// and hands no page to EachPage's fn (opening the document, counting
+	// its pages, reading its metadata); a page handed over is its own sign
+	// of progress. The process sandbox uses both as a heartbeat: its parent
+	// kills a child that stops making progress.
 	OnStep func()
 }
 
@@ -437,7 +439,7 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool, fn func(strin
 	var h Header
 
 	var doc references.FPDF_DOCUMENT
-	err := s.step(e.opts.PageTimeout, "opening document", func() error {
+	err := s.step(e.opts.PageTimeout, "opening document", true, func() error {
 		res, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
 		if err != nil {
 			return openError(err)
@@ -452,7 +454,7 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool, fn func(strin
 	defer func() { _, _ = inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc}) }()
 
 	var n int
-	err = s.step(e.opts.PageTimeout, "counting pages", func() error {
+	err = s.step(e.opts.PageTimeout, "counting pages", true, func() error {
 		res, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: doc})
 		if err != nil {
 			return err
@@ -468,7 +470,7 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool, fn func(strin
 	}
 
 	if withHeader {
-		err = s.step(e.opts.PageTimeout, "reading metadata", func() error {
+		err = s.step(e.opts.PageTimeout, "reading metadata", true, func() error {
 			res, err := inst.FPDF_GetMetaText(&requests.FPDF_GetMetaText{Document: doc, Tag: "Title"})
 			if err != nil {
 				// A missing or unreadable Info dictionary is not an error
@@ -494,7 +496,7 @@ func (e *Engine) extract(s *session, data []byte, withHeader bool, fn func(strin
 			hp = &h
 		}
 		var text string
-		err := s.step(e.opts.PageTimeout, fmt.Sprintf("page %d", i+1), func() error {
+		err := s.step(e.opts.PageTimeout, fmt.Sprintf("page %d", i+1), false, func() error {
 			var err error
 			text, err = pageText(inst, doc, i, hp)
 			return err
@@ -932,8 +934,9 @@ type session struct {
 
 // step runs fn and kills the instance if it outlives timeout. Killing
 // cancels the instance's context, which (WithCloseOnContextDone) makes the
-// in-flight wasm call return an error.
-func (s *session) step(timeout time.Duration, what string, fn func() error) error {
+// in-flight wasm call return an error. After a step that finished in time,
+// signal calls onStep.
+func (s *session) step(timeout time.Duration, what string, signal bool, fn func() error) error {
 	if timeout > 0 {
 		t := time.AfterFunc(timeout, func() {
 			s.kill(fmt.Errorf("%w: %s took longer than %v", ErrTimeout, what, timeout))
@@ -949,7 +952,7 @@ func (s *session) step(timeout time.Duration, what string, fn func() error) erro
 		}
 		return fmt.Errorf("pdf: %s: %w", what, err)
 	}
-	if s.onStep != nil {
+	if signal && s.onStep != nil {
 		s.onStep()
 	}
 	return nil

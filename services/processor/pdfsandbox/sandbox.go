@@ -488,11 +488,12 @@ func (c *child) do(ctx context.Context, req request, doc document, stepTimeout t
 			if !ok {
 				return nil, reply{}, fmt.Errorf("%w: sandbox child died %s: %s", pdf.ErrAborted, stepName(steps), c.exitDetail()), false
 			}
-			if m.IsPage {
-				pages = append(pages, m.Page)
-				continue
-			}
-			if m.Progress {
+			if m.IsPage || m.Progress {
+				// A page is a step's end too (the child sends no Progress
+				// for it: one pipe write per page, not two).
+				if m.IsPage {
+					pages = append(pages, m.Page)
+				}
 				steps++
 				if timer != nil {
 					timer.Reset(stepTimeout)

@@ -29,9 +29,9 @@ type request struct {
 const reuseBufferBytes = 8 << 20
 
 // reply is one message from the child: exactly one of Ready (sent once,
-// after the engine started), Progress (after every step of a document), a
-// page's text (IsPage, in page order, after its step's Progress) or a
-// document's final result.
+// after the engine started), Progress (after every step of a document
+// that yields no page), a page's text (IsPage, in page order; it marks
+// its step's end too) or a document's final result.
 type reply struct {
 	Ready    bool
 	Progress bool
