@@ -108,7 +108,7 @@ func extractFormat(ctx context.Context, f Format, data []byte, opts Options) (*D
 		if err != nil {
 			return nil, pdfError(ctx, err)
 		}
-		err = parsePDFPages(ctx, doc, pages, largestRun, metaTitle)
+		return pdfDocument(ctx, pages, largestRun, metaTitle)
 	default:
 		return nil, fmt.Errorf("%w: content is neither PDF, XML (JATS/TEI), HTML, Markdown nor text", ErrUnsupportedFormat)
 	}
@@ -140,6 +140,12 @@ func extractPDFStream(ctx context.Context, src PDFStreamSource, r io.Reader, siz
 	if in.n < size {
 		return nil, fmt.Errorf("extract: read: the PDF engine read %d of %d bytes", in.n, size)
 	}
+	return pdfDocument(ctx, pages, largestRun, metaTitle)
+}
+
+// pdfDocument is the Document of a PDF's page texts and header signals,
+// however the engine read it.
+func pdfDocument(ctx context.Context, pages []string, largestRun, metaTitle string) (*Document, error) {
 	doc := &Document{Format: FormatPDF}
 	if err := parsePDFPages(ctx, doc, pages, largestRun, metaTitle); err != nil {
 		return nil, err
