@@ -431,11 +431,11 @@ func waitStable(ctx context.Context, rc resolverv1.ResolverServiceClient, cc cit
 	var last string
 	same := 0
 	for same < 3 {
-		rs, err := rc.GetResolverStats(ctx, &resolverv1.GetResolverStatsRequest{BatchId: batchID})
+		rs, err := rc.GetResolverStats(ctx, &resolverv1.GetResolverStatsRequest{BatchId: batchID, ProgressOnly: true})
 		if err != nil {
 			return fmt.Errorf("GetResolverStats: %w", err)
 		}
-		m, err := cc.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: batchID})
+		m, err := cc.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: batchID, ProgressOnly: true})
 		if err != nil {
 			return fmt.Errorf("GetMetrics: %w", err)
 		}

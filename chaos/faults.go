@@ -209,12 +209,12 @@ var faults = map[string]fault{
 					return nil
 				}
 				victim, stats := e.topo.resolver, func(ctx context.Context) (uint64, error) {
-					s, err := e.rc.GetResolverStats(ctx, &resolverv1.GetResolverStatsRequest{BatchId: batchID})
+					s, err := e.rc.GetResolverStats(ctx, &resolverv1.GetResolverStatsRequest{BatchId: batchID, ProgressOnly: true})
 					return s.GetLastAppliedSeq(), err
 				}
 				if k%2 == 1 {
 					victim, stats = e.topo.citations, func(ctx context.Context) (uint64, error) {
-						m, err := e.cc.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: batchID})
+						m, err := e.cc.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: batchID, ProgressOnly: true})
 						return m.GetLastAppliedSeq(), err
 					}
 				}

@@ -392,10 +392,10 @@ func runBatch(ctx context.Context, c config, g *group, bins map[string]string, s
 	rs, cs := resolverv1.NewResolverServiceClient(rcc), citationsv1.NewCitationServiceClient(ccc)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if s, err := rs.GetResolverStats(ctx, &resolverv1.GetResolverStatsRequest{BatchId: c.batchID}); err == nil {
+		if s, err := rs.GetResolverStats(ctx, &resolverv1.GetResolverStatsRequest{BatchId: c.batchID, ProgressOnly: true}); err == nil {
 			res.Resolved = s.Documents
 		}
-		if m, err := cs.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: c.batchID}); err == nil {
+		if m, err := cs.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: c.batchID, ProgressOnly: true}); err == nil {
 			res.Cited = m.Documents
 		}
 		if res.Resolved == res.Total && res.Cited == res.Total {

@@ -130,6 +130,15 @@ func (n *Network) LastSeq() uint64 {
 	return n.lastSeq
 }
 
+// Documents is how many documents have a contribution, without building
+// the graph (which a poller must not do while documents arrive: building
+// holds the network).
+func (n *Network) Documents() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return int64(len(n.docs))
+}
+
 // Snapshot returns the graph of the current contributions. The graph is
 // immutable, so callers may page through or export it without holding any
 // lock while documents keep arriving.

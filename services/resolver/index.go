@@ -183,6 +183,22 @@ func (x *Index) Stats(batchID string) (Stats, error) {
 	return s, err
 }
 
+// Progress is Stats without resolving the batch: only Documents and
+// LastAppliedSeq are set. A poller uses it while results are consumed,
+// since resolving a large batch takes seconds and holds the batch.
+func (x *Index) Progress(batchID string) (Stats, error) {
+	b := x.batch(batchID, false)
+	if b == nil {
+		return Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.docs) == 0 {
+		return Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
+	}
+	return Stats{Documents: len(b.docs), LastAppliedSeq: b.lastSeq}, nil
+}
+
 // Explain says how the batch's resolution judged two of its mentions, each
 // named by document id and locator.
 func (x *Index) Explain(batchID, docA, locA, docB, locB string) (Explanation, error) {

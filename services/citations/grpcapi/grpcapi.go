@@ -122,6 +122,9 @@ func (s *Server) GetMetrics(_ context.Context, req *citationsv1.GetMetricsReques
 	if err != nil {
 		return nil, err
 	}
+	if req.GetProgressOnly() {
+		return &citationsv1.GetMetricsResponse{Documents: n.Documents(), LastAppliedSeq: n.LastSeq()}, nil
+	}
 	m := n.Snapshot().Metrics(top)
 	resp := &citationsv1.GetMetricsResponse{
 		Documents: m.Documents, Nodes: m.Nodes, Edges: m.Edges, InternalEdges: m.InternalEdges,

@@ -167,6 +167,16 @@ func TestMetricsAndDomains(t *testing.T) {
 	assert.Equal(t, int32(30), m.TopCited[0].Citations)
 	assert.Equal(t, citationsv1.NodeKind_NODE_KIND_EXTERNAL, m.TopCited[0].Node.Kind)
 
+	// Progress only: the documents and the sequence, no network figures.
+	p, err := c.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: "big", ProgressOnly: true})
+	require.NoError(t, err)
+	assert.Equal(t, int64(30), p.Documents)
+	assert.Equal(t, m.LastAppliedSeq, p.LastAppliedSeq)
+	assert.Zero(t, p.Nodes)
+	assert.Empty(t, p.TopCited)
+	_, err = c.GetMetrics(ctx, &citationsv1.GetMetricsRequest{BatchId: "nope", ProgressOnly: true})
+	assert.Equal(t, codes.NotFound, status.Code(err))
+
 	d, err := c.ListDomains(ctx, &citationsv1.ListDomainsRequest{BatchId: "big"})
 	require.NoError(t, err)
 	total := 0

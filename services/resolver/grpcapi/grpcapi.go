@@ -153,7 +153,11 @@ func (s *Server) GetResolverStats(_ context.Context, req *resolverv1.GetResolver
 	if err := requireBatch(req.GetBatchId()); err != nil {
 		return nil, err
 	}
-	st, err := s.index.Stats(req.GetBatchId())
+	stats := s.index.Stats
+	if req.GetProgressOnly() {
+		stats = s.index.Progress
+	}
+	st, err := stats(req.GetBatchId())
 	if err != nil {
 		return nil, coreError(err, req.GetBatchId())
 	}

@@ -204,6 +204,13 @@ func TestResolverOverRealNATS(t *testing.T) {
 	st2 := stats(t.Context(), r1.client, "b1")
 	require.Equal(t, st.GetMentions(), st2.GetMentions())
 	require.Equal(t, seq2, st2.GetLastAppliedSeq())
+	// Progress only: the same documents and sequence, without resolving.
+	prog, err := r1.client.GetResolverStats(t.Context(), &resolverv1.GetResolverStatsRequest{BatchId: "b1", ProgressOnly: true})
+	require.NoError(t, err)
+	require.Equal(t, st2.GetDocuments(), prog.GetDocuments())
+	require.Equal(t, seq2, prog.GetLastAppliedSeq())
+	require.Zero(t, prog.GetMentions())
+	require.Zero(t, prog.GetClusters())
 
 	// Everything, the poison message included, has been acknowledged.
 	cons, err := js.Consumer(t.Context(), natsbus.ResultsStream, consumer.Durable)

@@ -438,7 +438,12 @@ type GetMetricsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	BatchId string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
 	// How many top-cited works to return (0 = 10).
-	Top           int32 `protobuf:"varint,2,opt,name=top,proto3" json:"top,omitempty"`
+	Top int32 `protobuf:"varint,2,opt,name=top,proto3" json:"top,omitempty"`
+	// Answer only documents and last_applied_seq, without building the
+	// network: cheap enough to poll while results are still being consumed.
+	// A full answer builds the network when a document changed since the
+	// last one.
+	ProgressOnly  bool `protobuf:"varint,3,opt,name=progress_only,json=progressOnly,proto3" json:"progress_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -485,6 +490,13 @@ func (x *GetMetricsRequest) GetTop() int32 {
 		return x.Top
 	}
 	return 0
+}
+
+func (x *GetMetricsRequest) GetProgressOnly() bool {
+	if x != nil {
+		return x.ProgressOnly
+	}
+	return false
 }
 
 type CitedWork struct {
@@ -1756,10 +1768,11 @@ const file_docbatch_citations_v1_citations_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"z\n" +
 	"\x12GetNetworkResponse\x121\n" +
 	"\x05nodes\x18\x01 \x03(\v2\x1b.docbatch.citations.v1.NodeR\x05nodes\x121\n" +
-	"\x05edges\x18\x02 \x03(\v2\x1b.docbatch.citations.v1.EdgeR\x05edges\"@\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1b.docbatch.citations.v1.EdgeR\x05edges\"e\n" +
 	"\x11GetMetricsRequest\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12\x10\n" +
-	"\x03top\x18\x02 \x01(\x05R\x03top\"Z\n" +
+	"\x03top\x18\x02 \x01(\x05R\x03top\x12#\n" +
+	"\rprogress_only\x18\x03 \x01(\bR\fprogressOnly\"Z\n" +
 	"\tCitedWork\x12/\n" +
 	"\x04node\x18\x01 \x01(\v2\x1b.docbatch.citations.v1.NodeR\x04node\x12\x1c\n" +
 	"\tcitations\x18\x02 \x01(\x05R\tcitations\"5\n" +

@@ -664,8 +664,13 @@ func (x *ResolveMentionsResponse) GetResolutions() []*Resolution {
 }
 
 type GetResolverStatsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	BatchId       string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BatchId string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	// Answer only documents and last_applied_seq, without resolving the
+	// batch (mentions, clusters and candidate_pairs stay 0): cheap enough to
+	// poll while results are still being consumed. A full answer resolves
+	// the batch when a document changed since the last one.
+	ProgressOnly  bool `protobuf:"varint,2,opt,name=progress_only,json=progressOnly,proto3" json:"progress_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -705,6 +710,13 @@ func (x *GetResolverStatsRequest) GetBatchId() string {
 		return x.BatchId
 	}
 	return ""
+}
+
+func (x *GetResolverStatsRequest) GetProgressOnly() bool {
+	if x != nil {
+		return x.ProgressOnly
+	}
+	return false
 }
 
 type GetResolverStatsResponse struct {
@@ -1147,9 +1159,10 @@ const file_docbatch_resolver_v1_resolver_proto_rawDesc = "" +
 	"\x0ecanonical_name\x18\x03 \x01(\tR\rcanonicalName\x12\x14\n" +
 	"\x05score\x18\x04 \x01(\x01R\x05score\"]\n" +
 	"\x17ResolveMentionsResponse\x12B\n" +
-	"\vresolutions\x18\x01 \x03(\v2 .docbatch.resolver.v1.ResolutionR\vresolutions\"4\n" +
+	"\vresolutions\x18\x01 \x03(\v2 .docbatch.resolver.v1.ResolutionR\vresolutions\"Y\n" +
 	"\x17GetResolverStatsRequest\x12\x19\n" +
-	"\bbatch_id\x18\x01 \x01(\tR\abatchId\"\xc0\x02\n" +
+	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12#\n" +
+	"\rprogress_only\x18\x02 \x01(\bR\fprogressOnly\"\xc0\x02\n" +
 	"\x18GetResolverStatsResponse\x12\x1c\n" +
 	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12\x1a\n" +
 	"\bmentions\x18\x02 \x01(\x03R\bmentions\x12\x1a\n" +
