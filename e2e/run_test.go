@@ -77,6 +77,10 @@ func TestRunGeneratedCorpus(t *testing.T) {
 	require.NoError(t, cmd.Run(), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 	require.Contains(t, stdout.String(), "80 documents, 80 done, 0 failed")
 	require.Contains(t, stderr.String(), "ended (done") // plain progress lines off a terminal
+	// The report's parts are announced as they are written.
+	for _, part := range []string{report.DocumentsFile, report.ClustersFile + " (entity resolution)", "citation network", report.ReportFile} {
+		require.Contains(t, stderr.String(), "docbatch: report: "+part, "stderr: %s", stderr.String())
+	}
 
 	docs := readDocuments(t, filepath.Join(out, report.DocumentsFile))
 	require.Len(t, docs, len(gold.Documents), "every document accounted for")

@@ -165,7 +165,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("watching batch: %w", err)
 	}
-	sum, err := report.Writer{Conn: n.Conn(), JS: n.JetStream()}.Write(ctx, *batchID, *out)
+	fmt.Fprintf(stderr, "docbatch: writing the report to %s\n", *out)
+	sum, err := report.Writer{Conn: n.Conn(), JS: n.JetStream(), Step: func(what string, took time.Duration) {
+		fmt.Fprintf(stderr, "docbatch: report: %s (%s)\n", what, took.Round(10*time.Millisecond))
+	}}.Write(ctx, *batchID, *out)
 	if err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
