@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -152,6 +153,31 @@ func FuzzFindDOIs(f *testing.F) {
 		for i := range want {
 			if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
 				t.Fatalf("findDOIs(%q) = %v, the expression finds %v", in, got, want)
+			}
+		}
+	})
+}
+
+// The prefilters of ParseReference never skip an expression that would
+// have matched the cleaned text.
+func FuzzReferencePrefilters(f *testing.F) {
+	for _, s := range []string{
+		"Smith J. Title. Venue 2019. doi:10.1000/x. PMID: 12345 (Accessed 3 May 2020) https://x.org/y",
+		"WWW.EXAMPLE.ORG [cited 2024 Apr 14] arXiv:2101.00001 ISSN 1234-5678",
+		"Jones. 10.5/a. HTTP://A.B/C pubmed PMCID PMC1 Retrieved from x",
+		"no identifiers at all",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s := clean(truncateBytes(in, maxRefLen))
+		for _, c := range []struct {
+			name string
+			re   *regexp.Regexp
+			may  func(string) bool
+		}{{"DOI", refDOIRe, mayHaveDOI}, {"accessed", accessedRe, mayHaveAccessed}, {"URL", urlRe, mayHaveURL}, {"ID", pmidRe, mayHaveID}} {
+			if c.re.MatchString(s) && !c.may(s) {
+				t.Fatalf("the %s expression matches %q, which its prefilter skips", c.name, s)
 			}
 		}
 	})

@@ -58,15 +58,27 @@ func ParseReference(raw string) Reference {
 		}
 		s = s[len(m[0]):]
 	}
-	if loc := refDOIRe.FindStringSubmatchIndex(s); loc != nil {
-		full := s[loc[2]:loc[3]]
-		ref.DOI = cleanDOI(full)
-		end := loc[2] + len(ref.DOI)
-		s = s[:loc[0]] + " " + s[end:]
+	// Each expression runs only where the words it needs occur: most
+	// references have no URL, PMID or access date, and the expressions
+	// (whose optional prefixes defeat the regexp package's literal scan)
+	// were a quarter of reference parsing.
+	if mayHaveDOI(s) {
+		if loc := refDOIRe.FindStringSubmatchIndex(s); loc != nil {
+			full := s[loc[2]:loc[3]]
+			ref.DOI = cleanDOI(full)
+			end := loc[2] + len(ref.DOI)
+			s = s[:loc[0]] + " " + s[end:]
+		}
 	}
-	s = accessedRe.ReplaceAllString(s, " ")
-	s = urlRe.ReplaceAllString(s, " ")
-	s = pmidRe.ReplaceAllString(s, " ")
+	if mayHaveAccessed(s) {
+		s = accessedRe.ReplaceAllString(s, " ")
+	}
+	if mayHaveURL(s) {
+		s = urlRe.ReplaceAllString(s, " ")
+	}
+	if mayHaveID(s) {
+		s = pmidRe.ReplaceAllString(s, " ")
+	}
 	s = collapseSpace(s)
 	s = strings.TrimRight(s, " ,;:")
 
@@ -707,4 +719,45 @@ func isGivenNames(p string) bool {
 		}
 	}
 	return hasInitial
+}
+
+// The may* tests are necessary conditions of refDOIRe, accessedRe, urlRe
+// and pmidRe matching (FuzzReferencePrefilters checks it): the literal
+// words each expression requires, in any case.
+func mayHaveDOI(s string) bool { return strings.Contains(s, "10.") }
+
+func mayHaveAccessed(s string) bool {
+	return containsFoldASCII(s, "accessed") || containsFoldASCII(s, "retrieved") ||
+		containsFoldASCII(s, "cited") || containsFoldASCII(s, "viewed")
+}
+
+func mayHaveURL(s string) bool { return strings.Contains(s, "://") || containsFoldASCII(s, "www.") }
+
+func mayHaveID(s string) bool {
+	for _, w := range []string{"pmid", "pmcid", "pubmed", "isbn", "issn", "arxiv"} {
+		if containsFoldASCII(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s contains sub, a lower-case ASCII
+// word, in any case. It folds ASCII only: the text has been through clean
+// (NFKC), which maps the other letters that Unicode case folding takes to
+// ASCII ones (the long s, the Kelvin sign) onto plain letters.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i]|0x20 != sub[0] {
+			continue
+		}
+		k := 1
+		for k < len(sub) && (s[i+k]|0x20) == sub[k] {
+			k++
+		}
+		if k == len(sub) {
+			return true
+		}
+	}
+	return false
 }
