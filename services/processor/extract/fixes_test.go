@@ -182,3 +182,18 @@ func FuzzReferencePrefilters(f *testing.F) {
 		}
 	})
 }
+
+// isMarkdown's prefilters never skip a construct its expression would
+// have counted.
+func FuzzMarkdownPrefilters(f *testing.F) {
+	for _, s := range []string{"# Title\n\n- item\n* item\n+ item\n> quote\n**bold** __b__ [a](b) ```go", "plain text only", "###### x\n  - y"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, c := range mdConstructs {
+			if c.re.Match(in) && c.count(in) == 0 {
+				t.Fatalf("%v matches %q, which its prefilter skips", c.re, in)
+			}
+		}
+	})
+}
