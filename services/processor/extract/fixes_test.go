@@ -197,3 +197,15 @@ func FuzzMarkdownPrefilters(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCopyYearPrefilter(f *testing.F) {
+	for _, s := range []string{"© 2019 Elsevier", "(C) 2001", "Copyright 1999", "Published online: 3 May 2020", "Available online 1 June 2018", "ISSUED 2001", "nothing"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s := normalizeText(in)
+		if copyYearRe.MatchString(s) && !mayHaveCopyYear(s) {
+			t.Fatalf("copyYearRe matches %q, which mayHaveCopyYear skips", s)
+		}
+	})
+}

@@ -169,7 +169,7 @@ func parsePlainHint(ctx context.Context, raw string, doc *Document, titleHint st
 	if doc.DOI == "" && refLine >= 0 {
 		doc.DOI = findDOI(text[:lines[refLine].start][:min(lines[refLine].start, 20000)])
 	}
-	if doc.Year == 0 {
+	if doc.Year == 0 && mayHaveCopyYear(headerText) {
 		if m := copyYearRe.FindStringSubmatch(headerText); m != nil {
 			doc.Year = parseYear(m[1] + m[2])
 		}
@@ -561,4 +561,20 @@ func pdfTitleHint(largestRun, metaTitle string) string {
 		return t
 	}
 	return ""
+}
+
+// mayHaveCopyYear is a necessary condition of copyYearRe matching
+// normalised text (FuzzCopyYearPrefilter checks it): the expression has no
+// literal prefix, and over a 6 KB header it was a seventh of plain-text
+// parsing.
+func mayHaveCopyYear(s string) bool {
+	if strings.Contains(s, "©") {
+		return true
+	}
+	for _, w := range []string{"(c)", "copyright", "published", "available online", "issued"} {
+		if containsFoldASCII(s, w) {
+			return true
+		}
+	}
+	return false
 }
