@@ -7,6 +7,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// markers lists the text of each of doc's citation markers.
+func markers(doc *Document) []string {
+	var out []string
+	for _, c := range doc.Citations {
+		out = append(out, doc.Text[c.Start:c.End])
+	}
+	return out
+}
+
+// citedRefs lists the reference indexes each of doc's citations cites.
+func citedRefs(doc *Document) [][]int {
+	var out [][]int
+	for _, c := range doc.Citations {
+		out = append(out, c.Refs)
+	}
+	return out
+}
+
 func TestAuthorBefore(t *testing.T) {
 	for _, c := range []struct {
 		text, first string // first "" when no marker is read
@@ -43,12 +61,7 @@ func TestCitationsSuperscriptAfterPunctuation(t *testing.T) {
 		"References\n1. A. Author. One. J, 2001.\n2. B. Author. Two. J, 2002.\n3. C. Author. Three. J, 2003.\n4. D. Author. Four. J, 2004.\n"
 	doc := extractString(t, "x.txt", text)
 	require.Len(t, doc.References, 4)
-	var got []string
-	var refs [][]int
-	for _, c := range doc.Citations {
-		got = append(got, doc.Text[c.Start:c.End])
-		refs = append(refs, c.Refs)
-	}
+	got, refs := markers(doc), citedRefs(doc)
 	require.Equal(t, []string{"1–3", "2,4", "4"}, got)
 	require.Equal(t, [][]int{{1, 2, 3}, {2, 4}, {4}}, refs)
 }
@@ -64,10 +77,7 @@ func TestCitationsBeforeTheFirstHeading(t *testing.T) {
 		"Oakleaf, J. K., D. L. Murray, and J. R. Oakleaf. 2006. Habitat selection by wolves. Journal of Wildlife Management 70: 554-563.\n"
 	doc := extractString(t, "x.txt", text)
 	require.Len(t, doc.References, 2)
-	var got []string
-	for _, c := range doc.Citations {
-		got = append(got, doc.Text[c.Start:c.End])
-	}
+	got := markers(doc)
 	require.Equal(t, []string{"Oakleaf et al. 2006", "Mech 2017"}, got)
 	require.NotContains(t, strings.Join(got, " "), "Nevada")
 }

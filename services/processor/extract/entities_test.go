@@ -28,10 +28,7 @@ func TestCitationsNumbered(t *testing.T) {
 	require.Len(t, doc.References, 4)
 	require.Equal(t, []int{0, strings.IndexByte(doc.Text, '\f') + 1}, doc.PageStarts)
 
-	var got []string
-	for _, c := range doc.Citations {
-		got = append(got, doc.Text[c.Start:c.End])
-	}
+	got := markers(doc)
 	// "[2019]" indexes no reference, and the reference list cites nothing.
 	require.Equal(t, []string{"[1]", "[2-3]", "[1, 3]", "[4]"}, got)
 	require.Equal(t, []int{2, 3}, doc.Citations[1].Refs)
@@ -48,10 +45,7 @@ func TestCitationsSuperscriptAndHeader(t *testing.T) {
 		"References\n1. A. Author. One. J, 2001.\n2. B. Author. Two. J, 2002.\n3. C. Author. Three. J, 2003.\n4. D. Author. Four. J, 2004.\n"
 	doc := extractString(t, "x.txt", text)
 	require.Len(t, doc.References, 4)
-	var got [][]int
-	for _, c := range doc.Citations {
-		got = append(got, c.Refs)
-	}
+	got := citedRefs(doc)
 	// Not "Lee1" and "Chen2" in the header, not "CO2".
 	require.Equal(t, [][]int{{2}, {3, 4}}, got)
 	require.Equal(t, 0, doc.Citations[0].Page, "no pages outside PDF")
@@ -65,10 +59,7 @@ func TestCitationsAuthorYear(t *testing.T) {
 		"Feldman D, Brecht M. 2012. The spike-timing dependence of plasticity. Neuron 75:556.\n"
 	doc := extractString(t, "x.txt", text)
 	require.Len(t, doc.References, 3)
-	var got []string
-	for _, c := range doc.Citations {
-		got = append(got, doc.Text[c.Start:c.End])
-	}
+	got := markers(doc)
 	require.Equal(t, []string{"Markram et al., 1997", "Bi and Poo, 1998", "Feldman (2012"}, got)
 	require.Contains(t, doc.Citations[0].Context, "Plasticity follows timing")
 	var persons []string
@@ -130,10 +121,7 @@ func TestCitationsYearLetters(t *testing.T) {
 		"Gupta S, Day K. 1994b. A theoretical framework for immunoepidemiology. Parasite Immunol 16:361.\n"
 	doc := extractString(t, "x.txt", text)
 	require.Len(t, doc.References, 2)
-	var got [][]int
-	for _, c := range doc.Citations {
-		got = append(got, c.Refs)
-	}
+	got := citedRefs(doc)
 	// The letter picks one reference; a marker without it could be either.
 	require.Equal(t, [][]int{{1}, {2}, {1, 2}}, got)
 }
