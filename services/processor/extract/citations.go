@@ -97,30 +97,35 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 		}
 		i = m[1] - 1
 	}
-	if len(cites) == 0 {
-		// No bracketed markers: the list may be cited in superscript.
-		for i := bodyStart + 3; i < len(body) && len(cites) < MaxCitations; i++ {
-			if !isDigit(body[i]) || isDigit(body[i-1]) {
-				continue
-			}
-			lo := i
-			if strings.IndexByte(".,;:)", body[i-1]) >= 0 {
-				lo-- // "country.1–3"
-			}
-			for k := 0; k < 3 && lo > bodyStart; k++ {
-				_, n := utf8.DecodeLastRuneInString(body[bodyStart:lo])
-				lo -= n
-			}
-			m := superCiteRe.FindStringSubmatchIndex(body[lo:min(len(body), i+markerWindow)])
-			if m == nil {
-				continue
-			}
-			m = shift(m, lo)
-			if idx := expandNumbers(body[m[2]:m[3]], byIndex); len(idx) > 0 {
-				cites = append(cites, Citation{Start: m[2], End: m[3], Refs: idx})
-			}
-			i = m[3] - 1
+	// Superscripts are looked for even when some bracketed markers were
+	// found: a paper cited in superscript can still have a "[1]" that
+	// indexes the list (an interval, an equation's reference), and the
+	// style with more markers wins below.
+	var super []Citation
+	for i := bodyStart + 3; i < len(body) && len(super) < MaxCitations; i++ {
+		if !isDigit(body[i]) || isDigit(body[i-1]) {
+			continue
 		}
+		lo := i
+		if strings.IndexByte(".,;:)", body[i-1]) >= 0 {
+			lo-- // "country.1–3"
+		}
+		for k := 0; k < 3 && lo > bodyStart; k++ {
+			_, n := utf8.DecodeLastRuneInString(body[bodyStart:lo])
+			lo -= n
+		}
+		m := superCiteRe.FindStringSubmatchIndex(body[lo:min(len(body), i+markerWindow)])
+		if m == nil {
+			continue
+		}
+		m = shift(m, lo)
+		if idx := expandNumbers(body[m[2]:m[3]], byIndex); len(idx) > 0 {
+			super = append(super, Citation{Start: m[2], End: m[3], Refs: idx})
+		}
+		i = m[3] - 1
+	}
+	if len(super) > len(cites) {
+		cites = super
 	}
 	var authorYear []Citation
 	if len(byAuthorYear) > 0 {

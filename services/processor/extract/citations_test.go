@@ -81,3 +81,20 @@ func TestCitationsBeforeTheFirstHeading(t *testing.T) {
 	require.Equal(t, []string{"Oakleaf et al. 2006", "Mech 2017"}, got)
 	require.NotContains(t, strings.Join(got, " "), "Nevada")
 }
+
+// Without an "Abstract" or any heading before the references, the body
+// starts after the author line, not 80 lines in: the superscripts of the
+// first paragraphs count, the affiliation marks of the author line do not.
+func TestCitationsWithoutHeadings(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Heat Demand Prediction for District Heating Networks\n\nAnn Lee1, Bo Chen2 & Cai Wu3\n\n")
+	b.WriteString("District heating supplies many homes in cold regions of the world today1.\n")
+	for range 90 {
+		b.WriteString("Demand depends on the weather and on the habits of the people who live in the homes.\n")
+	}
+	b.WriteString("Storage decouples production from demand2,3.\n\n")
+	b.WriteString("References\n1. A. Author. One. J, 2001.\n2. B. Author. Two. J, 2002.\n3. C. Author. Three. J, 2003.\n")
+	doc := extractString(t, "x.txt", b.String())
+	require.Len(t, doc.References, 3)
+	require.Equal(t, []string{"1", "2,3"}, markers(doc))
+}

@@ -150,6 +150,17 @@ func parsePlainHint(ctx context.Context, raw string, doc *Document, titleHint st
 	if headerEnd < len(lines) {
 		doc.headerEnd = lines[max(headerEnd, 0)].start
 	}
+	if absLine < 0 && headerEnd == min(bodyEnd, 80) {
+		// Neither an "Abstract" nor a heading ended the header, so 80
+		// lines is a guess that can swallow an unlabelled abstract and
+		// the introduction. The body starts after the last of those lines
+		// that names an author instead: what the header exclusion is for
+		// is the author line, whose affiliation marks ("Nguyen5") read
+		// like superscript citations.
+		if last := lastAuthorLine(lines[:max(headerEnd, 0)], doc.Authors); last >= 0 && last+1 < len(lines) {
+			doc.headerEnd = lines[last+1].start
+		}
+	}
 	if absLine >= 0 {
 		var absEnd int
 		doc.Abstract, absEnd = collectAbstract(lines, absLine, bodyEnd)
@@ -577,4 +588,19 @@ func mayHaveCopyYear(s string) bool {
 		}
 	}
 	return false
+}
+
+// lastAuthorLine is the index of the last line that names one of authors
+// by family name, -1 when none does.
+func lastAuthorLine(lines []textLine, authors []Author) int {
+	last := -1
+	for i, l := range lines {
+		for _, a := range authors {
+			if len(a.Family) > 1 && strings.Contains(l.text, a.Family) {
+				last = i
+				break
+			}
+		}
+	}
+	return last
 }
