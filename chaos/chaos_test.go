@@ -31,6 +31,9 @@ func TestChaosShort(t *testing.T) {
 		Faults:     1,
 		Bins:       bins,
 		TempDir:    t.TempDir(),
+		// Kept for logTails: Run would delete the logs of a failed run
+		// before the test can show them. The test's TempDir goes anyway.
+		Keep:       true,
 		RunTimeout: 4 * time.Minute,
 		Log:        testWriter{t},
 	}
