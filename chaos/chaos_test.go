@@ -25,12 +25,12 @@ func TestChaosShort(t *testing.T) {
 	bins, err := BuildBinaries(ctx, repo, t.TempDir())
 	require.NoError(t, err)
 	o := Options{
-		Docs:       120,
-		Seed:       7,
-		Runs:       1,
-		Faults:     1,
-		Bins:       bins,
-		TempDir:    t.TempDir(),
+		Docs:    120,
+		Seed:    7,
+		Runs:    1,
+		Faults:  1,
+		Bins:    bins,
+		TempDir: t.TempDir(),
 		// Kept for logTails: Run would delete the logs of a failed run
 		// before the test can show them. The test's TempDir goes anyway.
 		Keep:       true,
