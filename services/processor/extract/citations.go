@@ -87,15 +87,14 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 		if body[i] != '[' {
 			continue
 		}
-		m := numCiteRe.FindStringSubmatchIndex(body[i:min(len(body), i+markerWindow)])
-		if m == nil {
+		c, ok := numberedMarker(body, i, i, numCiteRe, 0, byIndex)
+		if !ok {
 			continue
 		}
-		m = shift(m, i)
-		if idx := expandNumbers(body[m[2]:m[3]], byIndex); len(idx) > 0 {
-			cites = append(cites, Citation{Start: m[0], End: m[1], Refs: idx})
+		if len(c.Refs) > 0 {
+			cites = append(cites, c)
 		}
-		i = m[1] - 1
+		i = c.End - 1
 	}
 	// Superscripts are looked for even when some bracketed markers were
 	// found: a paper cited in superscript can still have a "[1]" that
@@ -114,15 +113,14 @@ func findCitations(text string, bodyStart, bodyEnd int, refs []Reference, pageOf
 			_, n := utf8.DecodeLastRuneInString(body[bodyStart:lo])
 			lo -= n
 		}
-		m := superCiteRe.FindStringSubmatchIndex(body[lo:min(len(body), i+markerWindow)])
-		if m == nil {
+		c, ok := numberedMarker(body, lo, i, superCiteRe, 1, byIndex)
+		if !ok {
 			continue
 		}
-		m = shift(m, lo)
-		if idx := expandNumbers(body[m[2]:m[3]], byIndex); len(idx) > 0 {
-			super = append(super, Citation{Start: m[2], End: m[3], Refs: idx})
+		if len(c.Refs) > 0 {
+			super = append(super, c)
 		}
-		i = m[3] - 1
+		i = c.End - 1
 	}
 	if len(super) > len(cites) {
 		cites = super
@@ -327,6 +325,20 @@ func yearAt(text string, i int) (int, bool) {
 		y = y*10 + int(text[k]-'0')
 	}
 	return y, y >= 1600 && y < 2100
+}
+
+// numberedMarker matches re, whose group 1 is the marker's numbers, at
+// body[lo:], reading at most markerWindow bytes past the anchor at. The
+// citation spans the expression's group span (0: the whole match, 1: the
+// numbers alone); its Refs are nil when the numbers index no reference.
+// ok is false when re does not match.
+func numberedMarker(body string, lo, at int, re *regexp.Regexp, span int, known map[int]bool) (c Citation, ok bool) {
+	m := re.FindStringSubmatchIndex(body[lo:min(len(body), at+markerWindow)])
+	if m == nil {
+		return Citation{}, false
+	}
+	m = shift(m, lo)
+	return Citation{Start: m[2*span], End: m[2*span+1], Refs: expandNumbers(body[m[2]:m[3]], known)}, true
 }
 
 // shift adds off to the offsets of a regexp match.
