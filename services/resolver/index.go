@@ -111,21 +111,32 @@ func (x *Index) Batches() []string {
 	return slices.Sorted(maps.Keys(x.batches))
 }
 
-// snapshot returns the batch's current view, rebuilding it if dirty.
-func (x *Index) snapshot(batchID string) (*view, Stats, error) {
+// known runs fn on the batch, locked, or says it is unknown: a batch with
+// no documents is as unknown as one never seen.
+func (x *Index) known(batchID string, fn func(b *batchState)) error {
 	b := x.batch(batchID, false)
 	if b == nil {
-		return nil, Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
+		return fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.docs) == 0 {
-		return nil, Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
+		return fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
 	}
-	if b.view == nil {
-		b.view = buildView(context.Background(), batchID, b.docs, x.opts)
-	}
-	return b.view, Stats{Documents: len(b.docs), Mentions: len(b.view.all), Clusters: len(b.view.clusters), LastAppliedSeq: b.lastSeq, CandidatePairs: b.view.stats.CandidatePairs}, nil
+	fn(b)
+	return nil
+}
+
+// snapshot returns the batch's current view, rebuilding it if dirty.
+func (x *Index) snapshot(batchID string) (v *view, s Stats, err error) {
+	err = x.known(batchID, func(b *batchState) {
+		if b.view == nil {
+			b.view = buildView(context.Background(), batchID, b.docs, x.opts)
+		}
+		v = b.view
+		s = Stats{Documents: len(b.docs), Mentions: len(v.all), Clusters: len(v.clusters), LastAppliedSeq: b.lastSeq, CandidatePairs: v.stats.CandidatePairs}
+	})
+	return v, s, err
 }
 
 // ListClusters returns the batch's clusters of type t (TypeUnspecified for
@@ -186,17 +197,11 @@ func (x *Index) Stats(batchID string) (Stats, error) {
 // Progress is Stats without resolving the batch: only Documents and
 // LastAppliedSeq are set. A poller uses it while results are consumed,
 // since resolving a large batch takes seconds and holds the batch.
-func (x *Index) Progress(batchID string) (Stats, error) {
-	b := x.batch(batchID, false)
-	if b == nil {
-		return Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.docs) == 0 {
-		return Stats{}, fmt.Errorf("batch %q: %w", batchID, ErrUnknownBatch)
-	}
-	return Stats{Documents: len(b.docs), LastAppliedSeq: b.lastSeq}, nil
+func (x *Index) Progress(batchID string) (s Stats, err error) {
+	err = x.known(batchID, func(b *batchState) {
+		s = Stats{Documents: len(b.docs), LastAppliedSeq: b.lastSeq}
+	})
+	return s, err
 }
 
 // Explain says how the batch's resolution judged two of its mentions, each
