@@ -209,3 +209,40 @@ func FuzzCopyYearPrefilter(f *testing.F) {
 		}
 	})
 }
+
+// TestJATSAffiliationPunctAndAbstractMath: an affiliation built of
+// elements separated by their own commas reads "Group, Institute", not
+// "Group , Institute" (eval extract on eLife: affiliation F1 0.001 before);
+// a formula in the abstract keeps its words ("CO2 emissions"), while one
+// in the body is still skipped, and its TeX spelling is not read.
+func TestJATSAffiliationPunctAndAbstractMath(t *testing.T) {
+	const doc = `<?xml version="1.0"?>
+<article xmlns:mml="http://www.w3.org/1998/Math/MathML"><front><article-meta>
+<title-group><article-title>Less <inline-formula><mml:math><mml:mi>C</mml:mi><mml:msub><mml:mi>O</mml:mi><mml:mn>2</mml:mn></mml:msub></mml:math></inline-formula> now</article-title></title-group>
+<contrib-group><contrib contrib-type="author"><name><surname>Doe</surname><given-names>Jane</given-names></name><xref ref-type="aff" rid="aff1"/><xref ref-type="aff" rid="aff2"/></contrib>
+<contrib contrib-type="author"><name><surname>Roe</surname><given-names>Rick</given-names></name><aff><institution>Lab</institution>, <country>France</country></aff></contrib>
+<aff id="aff1"><label>1</label><institution content-type="dept">Network Imaging Group</institution>, <institution>Max Planck Institute</institution>, <addr-line><named-content content-type="city">Tübingen</named-content></addr-line>, <country>Germany</country></aff>
+<aff id="aff2"><institution>Centre (<italic>CNRS</italic>)</institution>, <city>Paris</city></aff></contrib-group>
+<abstract><p>A decrease in <inline-formula><alternatives><tex-math>\mathrm{CO}_2</tex-math><mml:math><mml:semantics><mml:mrow><mml:mi>C</mml:mi><mml:msub><mml:mi>O</mml:mi><mml:mn>2</mml:mn></mml:msub></mml:mrow><mml:annotation encoding="TeX">CO_2</mml:annotation></mml:semantics></mml:math></alternatives></inline-formula> emissions.</p></abstract>
+</article-meta></front>
+<body><p>Body <inline-formula><mml:math><mml:mi>x</mml:mi></mml:math></inline-formula> text.</p></body></article>`
+	d := extractString(t, "a.xml", doc)
+	if len(d.Authors) != 2 {
+		t.Fatalf("authors %+v", d.Authors)
+	}
+	if got, want := d.Authors[0].Affiliation, "Network Imaging Group, Max Planck Institute, Tübingen, Germany; Centre (CNRS), Paris"; got != want {
+		t.Errorf("affiliation = %q, want %q", got, want)
+	}
+	if got, want := d.Authors[1].Affiliation, "Lab, France"; got != want {
+		t.Errorf("inline affiliation = %q, want %q", got, want)
+	}
+	if d.Abstract != "A decrease in CO2 emissions." {
+		t.Errorf("abstract = %q", d.Abstract)
+	}
+	if d.Title != "Less CO2 now" {
+		t.Errorf("title = %q", d.Title)
+	}
+	if d.Text != "Body text." {
+		t.Errorf("body = %q", d.Text)
+	}
+}

@@ -9,9 +9,15 @@ import (
 )
 
 // Inline formatting elements: their boundaries are not word boundaries.
+// So are MathML's inside a formula ("<mi>C</mi><msub><mi>O</mi><mn>2</mn>
+// </msub>" is "CO2"), which is read only in the abstract and the title
+// (see start); <math> itself separates words, as it did when skipped.
 var jatsInline = []string{"italic", "bold", "sup", "sub", "sc", "underline", "monospace", "roman",
 	"sans-serif", "overline", "strike", "styled-content", "named-content", "inline-formula",
-	"ext-link", "uri", "email", "abbrev", "xref", "break", "inline-graphic", "x"}
+	"ext-link", "uri", "email", "abbrev", "xref", "break", "inline-graphic", "x",
+	"semantics", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup",
+	"munder", "mover", "munderover", "mmultiscripts", "mprescripts", "mfrac", "msqrt", "mroot",
+	"mstyle", "mfenced", "mpadded", "mphantom", "menclose", "merror", "maction"}
 
 // Block elements: paragraph breaks in body text and abstracts.
 var jatsBlock = []string{"p", "sec", "title", "list", "list-item", "caption", "fig", "table-wrap",
@@ -86,9 +92,18 @@ func parseJATS(ctx context.Context, r io.Reader, doc *Document) error {
 func (p *jatsParser) start(name string, attrs []xml.Attr) error {
 	w := p.w
 	switch name {
-	case "sub-article", "response", "object-id", "math", "tex-math":
+	case "sub-article", "response", "object-id", "tex-math", "annotation", "annotation-xml":
 		w.skip()
 		return nil
+	case "math":
+		// A formula's MathML is skipped in the body and the references
+		// (token soup in running text), but read in the abstract and the
+		// title, whose words it is part of ("decrease in CO2 emissions").
+		// Its TeX source (<tex-math>, <annotation>) is another spelling.
+		if !w.in("article-meta") || (!w.in("abstract") && !w.in("title-group")) {
+			w.skip()
+			return nil
+		}
 	}
 	if p.ref != nil {
 		p.startRef(name, attrs)
@@ -158,10 +173,13 @@ func (p *jatsParser) startMeta(name string, attrs []xml.Attr) {
 		}
 	case "surname", "given-names", "collab", "string-name", "contrib-id", "xref", "aff", "label":
 		if name == "aff" {
-			if p.author != nil {
-				w.capture(capRaw, fieldMax, func(s string) { p.author.inline = append(p.author.inline, s) })
+			// tidyPunct: the parts are elements separated by their own
+			// punctuation ("<institution>…</institution>, <country>"),
+			// and an element boundary is no space before a comma.
+			if a := p.author; a != nil {
+				w.capture(capRaw, fieldMax, func(s string) { a.inline = append(a.inline, tidyPunct(s)) })
 			} else if id := attr(attrs, "id"); id != "" {
-				w.capture(capRaw, fieldMax, func(s string) { p.affs[id] = s })
+				w.capture(capRaw, fieldMax, func(s string) { p.affs[id] = tidyPunct(s) })
 			}
 			return
 		}
