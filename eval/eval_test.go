@@ -170,6 +170,96 @@ func TestCompareErrors(t *testing.T) {
 	}
 }
 
+// TestCompareHeaderFields checks the counting of venue, abstract,
+// keywords, ORCID and affiliation: equal after normalisation is a true
+// positive, a wrong value a false positive and a false negative, a missing
+// one a false negative, and where the gold has nothing nothing is counted.
+func TestCompareHeaderFields(t *testing.T) {
+	g := Record{
+		Title:    "T",
+		Venue:    "Journal of Tests",
+		Abstract: "We measured (p = 0.01) the things.\n\nThey were big.",
+		Keywords: []string{"Parsing", "XML", "streams", "xml"},
+	}
+	g.addAuthor(Name{"Ada", "Lovelace"}, "https://orcid.org/0000-0002-1825-009X", "Dept A, Univ B")
+	g.addAuthor(Name{"Charles", "Babbage"}, "", "")                     // no ORCID, no affiliation: not counted
+	g.addAuthor(Name{"Alan", "Turing"}, "0000-0001-5109-3700", "Lab C") // wrong ORCID, wrong affiliation
+	g.addAuthor(Name{"Grace", "Hopper"}, "0000-0003-0000-0001", "Navy") // not found: both missed
+	p := Record{
+		Title:    "T",
+		Venue:    "JOURNAL OF TESTS.",
+		Abstract: "We measured (p=0.01) the things. They were big.", // white space only
+		Keywords: []string{"parsing", "xml", "Trees"},
+	}
+	p.addAuthor(Name{"A.", "Lovelace"}, "0000-0002-1825-0091", "dept a, univ b")
+	p.addAuthor(Name{"C", "Babbage"}, "0000-0000-0000-0000", "Somewhere")
+	p.addAuthor(Name{"A", "Turing"}, "0000-0001-5109-3701", "Lab D")
+	var diff strings.Builder
+	s := compare("doc", g, p, &diff)
+	for name, c := range map[string]struct{ got, want Counts }{
+		"venue":       {s.venue, Counts{1, 0, 0}},
+		"abstract":    {s.abstract, Counts{1, 0, 0}},
+		"keywords":    {s.keywords, Counts{2, 1, 1}}, // parsing, xml; trees extra; streams missed
+		"orcid":       {s.orcid, Counts{0, 2, 3}},    // Lovelace's has a wrong check digit
+		"affiliation": {s.affiliation, Counts{1, 1, 2}},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s counts %+v, want %+v", name, c.got, c.want)
+		}
+	}
+	for _, want := range []string{"doc\tkeywords\tmissed=[\"streams\"]\textra=[\"Trees\"]", "doc\torcid\t[Alan Turing]",
+		"doc\torcid\t[Grace Hopper]", "doc\taffiliation\t[Alan Turing]"} {
+		if !strings.Contains(diff.String(), want) {
+			t.Errorf("diff lacks %q:\n%s", want, diff.String())
+		}
+	}
+	if strings.Contains(diff.String(), "\t[Charles Babbage]") || strings.Contains(diff.String(), "\tvenue\t") ||
+		strings.Contains(diff.String(), "\tabstract\t") {
+		t.Errorf("diff has agreements or uncounted fields:\n%s", diff.String())
+	}
+
+	// The right ORCID in another spelling; a wrong venue and abstract, a
+	// missing keyword list.
+	p.ORCIDs[0] = "0000-0002-1825-009x"
+	p.Venue = "Journal of Other Tests"
+	p.Abstract = "We measured (p=0.01) the things."
+	p.Keywords = nil
+	s = compare("doc", g, p, nil)
+	if s.orcid != (Counts{1, 1, 2}) || s.venue != (Counts{0, 1, 1}) || s.abstract != (Counts{0, 1, 1}) || s.keywords != (Counts{0, 0, 3}) {
+		t.Errorf("orcid %+v venue %+v abstract %+v keywords %+v; want {1 1 2} {0 1 1} {0 1 1} {0 0 3}", s.orcid, s.venue, s.abstract, s.keywords)
+	}
+	p.Abstract = ""
+	if s = compare("doc", g, p, nil); s.abstract != (Counts{0, 0, 1}) {
+		t.Errorf("missing abstract %+v, want {0 0 1}", s.abstract)
+	}
+
+	// Gold without any of them: nothing is counted, whatever is predicted.
+	bare := Record{Title: "T", Authors: []Name{{"Ada", "Lovelace"}, {"Alan", "Turing"}}}
+	s = compare("doc", bare, p, nil)
+	for name, c := range map[string]Counts{"venue": s.venue, "abstract": s.abstract, "keywords": s.keywords, "orcid": s.orcid, "affiliation": s.affiliation} {
+		if c != (Counts{}) {
+			t.Errorf("%s counted %+v without gold", name, c)
+		}
+	}
+}
+
+func TestSameAbstract(t *testing.T) {
+	a := Normalize("The mean temperature of the sanitary hot water was set to 50 °C, and the system ran for ten days without a fault of any kind in its pumps.")
+	for _, tt := range []struct {
+		pred string
+		want bool
+	}{
+		{"The mean temperature of the sanitary hot water was set to 50 ◦C, and the system ran for ten days without a fault of any kind in its pumps.", true}, // one glyph
+		{"The mean temperature of the sanitary hot water was set to 50°C , and the system ran for ten days without a fault of any kind in its pumps.", true}, // spacing
+		{"The mean temperature of the sanitary hot water was set to 50 °C, and the system ran for ten days.", false},                                         // cut short
+		{"The mean temperature of the sanitary hot water was set to 50 °C, and the system ran for ten days without a fault of any kind in its pumps. Received 3 May.", false},
+	} {
+		if got := sameAbstract(a, Normalize(tt.pred)); got != tt.want {
+			t.Errorf("sameAbstract(%q) = %v, want %v", tt.pred, got, tt.want)
+		}
+	}
+}
+
 const jatsA = `<?xml version="1.0"?>
 <!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.1 20151215//EN" "JATS-archivearticle1.dtd">
 <article xmlns:xlink="http://www.w3.org/1999/xlink"><front><journal-meta><journal-title-group><journal-title>J Tests</journal-title></journal-title-group></journal-meta>
@@ -191,6 +281,60 @@ const jatsB = `<?xml version="1.0"?>
 <contrib-group><contrib contrib-type="author"><name><surname>Babbage</surname><given-names>Charles</given-names></name></contrib></contrib-group>
 <pub-date><year>2019</year></pub-date></article-meta></front>
 <back><ref-list><ref id="r1"><mixed-citation publication-type="journal"><name><surname>Brown</surname><given-names>M</given-names></name>. <article-title>Third work</article-title>. <source>Science</source>. <year>2003</year>.</mixed-citation></ref></ref-list></back></article>`
+
+// jatsC is laid out as eLife's articles are: affiliations in the
+// contrib-group with labels, pointed to by xref; an ORCID URL; an abstract
+// with its component DOI, then a typed digest; two keyword groups. The
+// second author has an inline affiliation and no ORCID; the abstract has a
+// formula.
+const jatsC = `<?xml version="1.0"?>
+<article xmlns:mml="http://www.w3.org/1998/Math/MathML" xmlns:xlink="http://www.w3.org/1999/xlink"><front>
+<journal-meta><journal-id journal-id-type="publisher-id">eLife</journal-id><journal-title-group><journal-title>eLife</journal-title></journal-title-group></journal-meta>
+<article-meta><article-id pub-id-type="doi">10.7554/eLife.00001</article-id>
+<title-group><article-title>Third article</article-title></title-group>
+<contrib-group><contrib contrib-type="author"><contrib-id contrib-id-type="orcid">http://orcid.org/0000-0002-1825-009x</contrib-id><name><surname>Pawlak</surname><given-names>Verena</given-names></name><xref ref-type="aff" rid="aff1"/><xref ref-type="aff" rid="aff2"/><xref ref-type="fn" rid="con1"/></contrib>
+<contrib contrib-type="author"><name><surname>Kerr</surname><given-names>Jason ND</given-names></name><aff><institution>Lab</institution>, <country>France</country></aff></contrib>
+<aff id="aff1"><label>1</label><institution content-type="dept">Network Imaging Group</institution>, <institution>Max Planck Institute</institution>, <addr-line><named-content content-type="city">Tübingen</named-content></addr-line>, <country>Germany</country></aff>
+<aff id="aff2"><institution>Bernstein Center</institution>, <country>Germany</country></aff></contrib-group>
+<contrib-group content-type="section"><contrib contrib-type="editor"><name><surname>Häusser</surname><given-names>Michael</given-names></name><aff><institution>UCL</institution></aff></contrib></contrib-group>
+<pub-date date-type="pub" publication-format="electronic"><year>2013</year></pub-date>
+<abstract><object-id pub-id-type="doi">10.7554/eLife.00001.001</object-id><p>Action potentials (<italic>in vivo</italic>) change; less <inline-formula><mml:math><mml:mi>C</mml:mi><mml:msub><mml:mi>O</mml:mi><mml:mn>2</mml:mn></mml:msub></mml:math></inline-formula> too.</p><p><bold>DOI:</bold> <ext-link ext-link-type="doi" xlink:href="10.7554/eLife.00001.001">http://dx.doi.org/10.7554/eLife.00001.001</ext-link></p></abstract>
+<abstract abstract-type="executive-summary"><title>eLife digest</title><p>Plain words.</p></abstract>
+<kwd-group kwd-group-type="author-keywords"><title>Author keywords</title><kwd>synaptic plasticity</kwd><kwd><italic>in vivo</italic></kwd></kwd-group>
+<kwd-group kwd-group-type="research-organism"><title>Research organism</title><kwd>Rat</kwd></kwd-group>
+</article-meta></front><body><p>Text.</p></body></article>`
+
+func TestReadJATSHeader(t *testing.T) {
+	r, err := ReadJATS([]byte(jatsC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(field, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %q, want %q", field, got, want)
+		}
+	}
+	check("venue", r.Venue, "eLife")
+	check("abstract", r.Abstract, "Action potentials (in vivo) change; less CO2 too. DOI: http://dx.doi.org/10.7554/eLife.00001.001")
+	check("keywords", strings.Join(r.Keywords, "|"), "synaptic plasticity|in vivo|Rat")
+	if len(r.Authors) != 2 || len(r.ORCIDs) != 2 || len(r.Affiliations) != 2 {
+		t.Fatalf("authors %+v, ORCIDs %q, affiliations %q", r.Authors, r.ORCIDs, r.Affiliations)
+	}
+	check("orcid 0", NormalizeORCID(r.ORCIDs[0]), "000000021825009X")
+	check("orcid 1", r.ORCIDs[1], "")
+	check("affiliation 0", r.Affiliations[0], "Network Imaging Group, Max Planck Institute, Tübingen, Germany; Bernstein Center, Germany")
+	check("affiliation 1", r.Affiliations[1], "Lab, France")
+
+	// No journal-title-group (older DTDs), a typed abstract only.
+	r, err = ReadJATS([]byte(`<article><front><journal-meta><journal-title>Old J</journal-title></journal-meta><article-meta>
+<abstract abstract-type="short"><title>Summary</title><sec><title>Background</title><p>Words.</p></sec></abstract></article-meta></front></article>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("venue (no group)", r.Venue, "Old J")
+	check("abstract (typed only, section heading kept)", r.Abstract, "Background Words.")
+}
 
 func TestReadJATS(t *testing.T) {
 	r, err := ReadJATS([]byte(jatsA))
@@ -225,7 +369,7 @@ func TestReadJATS(t *testing.T) {
 // reads both articles exactly, so every figure is 1.
 func TestExtractJATSFolder(t *testing.T) {
 	dir := t.TempDir()
-	for name, body := range map[string]string{"a.xml": jatsA, "b.xml": jatsB, "notes.xml": `<notes>not an article</notes>`, "README.txt": "x"} {
+	for name, body := range map[string]string{"a.xml": jatsA, "b.xml": jatsB, "c.xml": jatsC, "notes.xml": `<notes>not an article</notes>`, "README.txt": "x"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -234,17 +378,25 @@ func TestExtractJATSFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Layout != LayoutJATS || res.Documents != 2 || res.Failed != 0 {
+	if res.Layout != LayoutJATS || res.Documents != 3 || res.Failed != 0 {
 		t.Fatalf("layout %s, %d documents, %d failed, errors %v", res.Layout, res.Documents, res.Failed, res.Errors)
 	}
 	for k, v := range map[string]float64{"title_f1": res.TitleF1, "author_f1": res.AuthorF1, "doi_f1": res.DOIF1,
-		"year_f1": res.YearF1, "ref_found": res.RefFound, "ref_field_f1": res.RefFieldF1} {
+		"year_f1": res.YearF1, "ref_found": res.RefFound, "ref_field_f1": res.RefFieldF1, "venue_f1": res.VenueF1,
+		"abstract_f1": res.AbstractF1, "keywords_f1": res.KeywordsF1, "orcid_f1": res.ORCIDF1, "affiliation_f1": res.AffiliationF1} {
 		if v != 1 {
 			t.Errorf("%s = %v, want 1", k, v)
 		}
 	}
-	if res.GoldRefs != 3 || res.Fields["author"].TP != 3 {
-		t.Errorf("gold refs %d, author TP %d; want 3, 3", res.GoldRefs, res.Fields["author"].TP)
+	if res.GoldRefs != 3 || res.Fields["author"].TP != 5 {
+		t.Errorf("gold refs %d, author TP %d; want 3, 5", res.GoldRefs, res.Fields["author"].TP)
+	}
+	// Counted only where the gold has them: a.xml has a venue, c.xml
+	// everything; b.xml nothing of the five.
+	for k, want := range map[string]int{"venue": 2, "abstract": 1, "keywords": 3, "orcid": 1, "affiliation": 2} {
+		if got := res.Fields[k].TP; got != want {
+			t.Errorf("%s TP %d, want %d", k, got, want)
+		}
 	}
 	// The JSON carries the figures under the names the issue asks for.
 	b, _ := json.Marshal(res)
@@ -252,7 +404,10 @@ func TestExtractJATSFolder(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"documents", "title_f1", "author_f1", "doi_f1", "year_f1", "ref_found", "ref_field_f1", "seconds", "docs_per_sec"} {
+	for _, k := range []string{"documents", "title_f1", "author_f1", "doi_f1", "year_f1", "ref_found", "ref_field_f1", "seconds", "docs_per_sec",
+		"venue_f1", "venue_precision", "venue_recall", "abstract_f1", "abstract_precision", "abstract_recall", "keywords_f1",
+		"keywords_precision", "keywords_recall", "orcid_f1", "orcid_precision", "orcid_recall", "affiliation_f1",
+		"affiliation_precision", "affiliation_recall"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
@@ -322,6 +477,19 @@ func TestExtractGenerated(t *testing.T) {
 	}
 	if base.GoldRefs == 0 || base.Fields["title"].TP+base.Fields["title"].FN != n {
 		t.Errorf("gold refs %d, title TP+FN %d (want %d)", base.GoldRefs, base.Fields["title"].TP+base.Fields["title"].FN, n)
+	}
+	// The generator's gold has a venue, an abstract and keywords for every
+	// document, and affiliations for every author.
+	for _, k := range []string{"venue", "abstract"} {
+		if f := base.Fields[k]; f.TP+f.FN != n {
+			t.Errorf("%s TP+FN %d, want %d", k, f.TP+f.FN, n)
+		}
+	}
+	if f := base.Fields["affiliation"]; f.TP+f.FN != base.Fields["author"].TP+base.Fields["author"].FN {
+		t.Errorf("affiliation TP+FN %d, want the gold authors' %d", f.TP+f.FN, base.Fields["author"].TP+base.Fields["author"].FN)
+	}
+	if base.Fields["keywords"].TP == 0 || base.Fields["orcid"].TP == 0 {
+		t.Errorf("keywords %+v, orcid %+v: nothing found", base.Fields["keywords"], base.Fields["orcid"])
 	}
 
 	g, err := corpus.LoadGold(filepath.Join(dir, corpus.GoldFile))

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -19,7 +20,11 @@ var errNotJATS = errors.New("not a JATS article")
 // in the gold.
 type jatsArticle struct {
 	XMLName xml.Name
-	Meta    struct {
+	Journal struct {
+		GroupTitle xmlText `xml:"journal-title-group>journal-title"`
+		Title      xmlText `xml:"journal-title"` // older DTDs: no group
+	} `xml:"front>journal-meta"`
+	Meta struct {
 		IDs []struct {
 			Type  string `xml:"pub-id-type,attr"`
 			Value string `xml:",chardata"`
@@ -31,14 +36,127 @@ type jatsArticle struct {
 			Alts   []jatsName  `xml:"name-alternatives>name"`
 			SName  *jatsString `xml:"string-name"`
 			Collab *xmlText    `xml:"collab"`
+			IDs    []struct {
+				Type  string `xml:"contrib-id-type,attr"`
+				Value string `xml:",chardata"`
+			} `xml:"contrib-id"`
+			XRefs []struct {
+				Type string `xml:"ref-type,attr"`
+				RID  string `xml:"rid,attr"`
+			} `xml:"xref"`
+			Affs []jatsText `xml:"aff"` // an affiliation inside the contrib
 		} `xml:"contrib-group>contrib"`
-		PubDates []struct {
+		// Affiliations referred to by xref rid: eLife puts them in the
+		// contrib-group, other publishers directly in article-meta.
+		GroupAffs []jatsText `xml:"contrib-group>aff"`
+		Affs      []jatsText `xml:"aff"`
+		PubDates  []struct {
 			PubType  string `xml:"pub-type,attr"`
 			DateType string `xml:"date-type,attr"`
 			Year     string `xml:"year"`
 		} `xml:"pub-date"`
+		Abstracts []jatsText `xml:"abstract"`
+		KwdGroups []struct {
+			Kwds []xmlText `xml:"kwd"`
+		} `xml:"kwd-group"`
 	} `xml:"front>article-meta"`
 	RefLists []jatsRefList `xml:"back>ref-list"`
+}
+
+// jatsText is a block of running text (an abstract, an affiliation) as a
+// reader sees it: its words, with the element boundaries that separate
+// words read as spaces, without what is not text (see skipped). Such a
+// space is dropped before closing punctuation and after an opening bracket
+// ("<institution>Group</institution>, …" is "Group, …"); white space the
+// source itself has is kept.
+type jatsText struct {
+	ID, Type string // id and abstract-type attributes
+	Text     string
+}
+
+// inlineElements are JATS's emphasis and inline elements: their boundaries
+// lie inside words ("Ca<sup>2+</sup>"). So are MathML's inside <math>:
+// "<mi>C</mi><msub><mi>O</mi><mn>2</mn></msub>" reads "CO2". Every other
+// element boundary separates words, <math>'s own too.
+var inlineElements = map[string]bool{"italic": true, "bold": true, "sup": true, "sub": true, "sc": true,
+	"underline": true, "overline": true, "strike": true, "monospace": true, "roman": true, "sans-serif": true,
+	"styled-content": true, "named-content": true, "inline-formula": true, "ext-link": true, "uri": true,
+	"email": true, "abbrev": true, "xref": true}
+
+// skipped: a child that is not part of the text. In an abstract, its own
+// heading ("Abstract", "eLife digest"; headings of a structured abstract's
+// sections are kept) and the object-id (eLife's DOI of the abstract as a
+// component); in an affiliation, its label ("1", "a"), a marker;
+// anywhere, the TeX source of a formula (<tex-math>, a MathML
+// <annotation>), another spelling of what the MathML reads.
+func skipped(parent, child string, depth int) bool {
+	switch {
+	case child == "tex-math" || child == "annotation":
+		return true
+	case parent == "abstract" && depth == 1 && (child == "title" || child == "object-id"):
+		return true
+	case parent == "aff" && depth == 1 && child == "label":
+		return true
+	}
+	return false
+}
+
+// boundary stands for a space left by an element boundary while the text
+// is collected (a control character, never in XML text).
+const boundary = "\x01"
+
+var (
+	boundaryBeforePunct = regexp.MustCompile(boundary + `+([.,;:)\]])`)
+	boundaryAfterOpen   = regexp.MustCompile(`([(\[])` + boundary + `+`)
+)
+
+func (t *jatsText) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	t.ID, t.Type = attr(start, "id"), attr(start, "abstract-type")
+	var b strings.Builder
+	math := 0 // > 0 inside <math>
+	for depth := 0; ; {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch tok := tok.(type) {
+		case xml.CharData:
+			b.Write(tok)
+		case xml.StartElement:
+			if skipped(start.Name.Local, tok.Name.Local, depth+1) {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			depth++
+			switch {
+			case math > 0:
+				math++
+			case tok.Name.Local == "math":
+				math = 1
+				b.WriteString(boundary)
+			case !inlineElements[tok.Name.Local]:
+				b.WriteString(boundary)
+			}
+		case xml.EndElement:
+			if depth == 0 {
+				s := boundaryBeforePunct.ReplaceAllString(b.String(), "$1")
+				s = boundaryAfterOpen.ReplaceAllString(s, "$1")
+				t.Text = collapse(strings.ReplaceAll(s, boundary, " "))
+				return nil
+			}
+			depth--
+			switch {
+			case math > 0:
+				if math--; math == 0 {
+					b.WriteString(boundary)
+				}
+			case !inlineElements[tok.Name.Local]:
+				b.WriteString(boundary)
+			}
+		}
+	}
 }
 
 type jatsRefList struct {
@@ -256,22 +374,86 @@ func ReadJATS(data []byte) (Record, error) {
 			break
 		}
 	}
+	affs := map[string]string{}
+	for _, af := range append(a.Meta.GroupAffs, a.Meta.Affs...) {
+		if af.ID != "" && af.Text != "" {
+			affs[af.ID] = af.Text
+		}
+	}
 	for _, c := range a.Meta.Contribs {
 		if c.Type != "" && c.Type != "author" {
 			continue // editors, reviewers
 		}
+		var n Name
 		switch {
 		case c.Name != nil:
-			r.Authors = append(r.Authors, c.Name.name())
+			n = c.Name.name()
 		case len(c.Alts) > 0:
-			r.Authors = append(r.Authors, c.Alts[0].name())
+			n = c.Alts[0].name()
 		case c.SName != nil:
-			r.Authors = append(r.Authors, c.SName.name())
+			n = c.SName.name()
 		case c.Collab != nil && *c.Collab != "":
-			r.Authors = append(r.Authors, ParseName(string(*c.Collab)))
+			n = ParseName(string(*c.Collab))
+		default:
+			continue
 		}
+		orcid := ""
+		for _, id := range c.IDs {
+			if strings.EqualFold(id.Type, "orcid") {
+				orcid = strings.TrimSpace(id.Value)
+				break
+			}
+		}
+		// The affiliations the contrib points to, in its order, then any
+		// written inside it, joined with "; ".
+		var as []string
+		for _, x := range c.XRefs {
+			if x.Type != "aff" {
+				continue
+			}
+			for _, id := range strings.Fields(x.RID) {
+				if t := affs[id]; t != "" {
+					as = append(as, t)
+				}
+			}
+		}
+		for _, af := range c.Affs {
+			if af.Text != "" {
+				as = append(as, af.Text)
+			}
+		}
+		r.addAuthor(n, orcid, strings.Join(as, "; "))
 	}
 	r.Year = articleYear(a)
+	r.Venue = string(a.Journal.GroupTitle)
+	if r.Venue == "" {
+		r.Venue = string(a.Journal.Title)
+	}
+	// The abstract: the one without an abstract-type (eLife's digest, a
+	// graphical or teaser abstract have one), else the first.
+	for _, ab := range a.Meta.Abstracts {
+		if ab.Type == "" {
+			r.Abstract = ab.Text
+			break
+		}
+	}
+	if r.Abstract == "" && len(a.Meta.Abstracts) > 0 {
+		r.Abstract = a.Meta.Abstracts[0].Text
+	}
+	// Keywords: every <kwd> of every <kwd-group>, whatever its type. The
+	// extract package's JATS reader promises that (it takes each <kwd> in
+	// article-meta, with no regard to the group), and JATS itself gives the
+	// group type only as a label: eLife has "author-keywords" and
+	// "research-organism" ("Mouse", "other"), so the organisms are
+	// keywords here. Scoring only author keywords would count a reader
+	// doing what it documents as wrong.
+	for _, g := range a.Meta.KwdGroups {
+		for _, k := range g.Kwds {
+			if k != "" {
+				r.Keywords = append(r.Keywords, string(k))
+			}
+		}
+	}
 	index := map[string]int{} // ref id → position in r.References
 	var walk func([]jatsRefList)
 	walk = func(ls []jatsRefList) {

@@ -61,6 +61,21 @@ func NormalizeDOI(s string) string {
 	return strings.TrimRight(s, ".,;:)]}'\" ")
 }
 
+// orcidRe is an ORCID iD, with or without its hyphens: four groups of
+// four, the last character a check digit or X.
+var orcidRe = regexp.MustCompile(`(?i)\b(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dx])\b`)
+
+// NormalizeORCID reduces an ORCID in any spelling ("https://orcid.org/
+// 0000-0002-1825-009x", "0000000218250097") to its 16 characters,
+// upper case; a value holding none is only normalised as text, so that
+// it still counts as a (wrong) claim.
+func NormalizeORCID(s string) string {
+	if m := orcidRe.FindStringSubmatch(s); m != nil {
+		return strings.ToUpper(m[1] + m[2] + m[3] + m[4])
+	}
+	return Normalize(s)
+}
+
 // Name is a person as a source gives it. Either field may be empty; a name
 // known only as one string is split by ParseName.
 type Name struct {

@@ -14,11 +14,20 @@ type Record struct {
 	Authors    []Name
 	DOI        string
 	Year       int // 0 = unknown
+	Venue      string
+	Abstract   string
+	Keywords   []string
 	References []Ref
 	// CitedTimes[i] is how often the body cites References[i] (in-text
 	// citation markers); nil when the source does not say (gold without
 	// citation markers), and then citations are not scored.
 	CitedTimes []int
+	// ORCIDs and Affiliations run parallel to Authors (addAuthor keeps
+	// them so): the author's ORCID in any spelling and affiliations joined
+	// with "; ", "" where the source gives none. Shorter slices (records
+	// built by hand) read as "".
+	ORCIDs       []string
+	Affiliations []string
 }
 
 // Ref is one reference list entry.
@@ -30,14 +39,35 @@ type Ref struct {
 	DOI     string
 }
 
+// addAuthor appends an author with its ORCID and affiliation.
+func (r *Record) addAuthor(n Name, orcid, affiliation string) {
+	for len(r.ORCIDs) < len(r.Authors) {
+		r.ORCIDs = append(r.ORCIDs, "")
+	}
+	for len(r.Affiliations) < len(r.Authors) {
+		r.Affiliations = append(r.Affiliations, "")
+	}
+	r.Authors = append(r.Authors, n)
+	r.ORCIDs = append(r.ORCIDs, orcid)
+	r.Affiliations = append(r.Affiliations, affiliation)
+}
+
+// at is s[i], or "" when s is shorter.
+func at(s []string, i int) string {
+	if i >= 0 && i < len(s) {
+		return s[i]
+	}
+	return ""
+}
+
 // FromDocument converts the extract package's result.
 func FromDocument(d *extract.Document) Record {
-	r := Record{Title: d.Title, DOI: d.DOI, Year: d.Year}
+	r := Record{Title: d.Title, DOI: d.DOI, Year: d.Year, Venue: d.Venue, Abstract: d.Abstract, Keywords: d.Keywords}
 	for _, a := range d.Authors {
 		if strings.TrimSpace(a.Family) != "" {
-			r.Authors = append(r.Authors, Name{Given: a.Given, Family: a.Family})
+			r.addAuthor(Name{Given: a.Given, Family: a.Family}, a.ORCID, a.Affiliation)
 		} else if n := splitFull(a.Full); n != (Name{}) {
-			r.Authors = append(r.Authors, n)
+			r.addAuthor(n, a.ORCID, a.Affiliation)
 		}
 	}
 	for _, x := range d.References {
@@ -80,9 +110,9 @@ func splitFull(s string) Name {
 
 // FromGold converts a generated corpus's gold document.
 func FromGold(g *corpus.GoldDocument) Record {
-	r := Record{Title: g.Title, DOI: g.DOI, Year: g.Year}
+	r := Record{Title: g.Title, DOI: g.DOI, Year: g.Year, Venue: g.Venue, Abstract: g.Abstract, Keywords: g.Keywords}
 	for _, a := range g.Authors {
-		r.Authors = append(r.Authors, Name{Given: a.Given, Family: a.Family})
+		r.addAuthor(Name{Given: a.Given, Family: a.Family}, a.ORCID, a.Affiliation)
 	}
 	for _, x := range g.References {
 		ref := Ref{Title: x.Title, Year: x.Year, Venue: x.Venue, DOI: x.DOI}

@@ -69,6 +69,26 @@ type Result struct {
 	YearPrecision   float64 `json:"year_precision"`
 	YearRecall      float64 `json:"year_recall"`
 
+	// Header fields the gold may lack, counted only where it has them:
+	// venue and abstract per document, keywords per keyword (as a set),
+	// ORCID and affiliation per gold author that has one (paired with a
+	// predicted author as author_f1 pairs them).
+	VenueF1              float64 `json:"venue_f1"`
+	VenuePrecision       float64 `json:"venue_precision"`
+	VenueRecall          float64 `json:"venue_recall"`
+	AbstractF1           float64 `json:"abstract_f1"`
+	AbstractPrecision    float64 `json:"abstract_precision"`
+	AbstractRecall       float64 `json:"abstract_recall"`
+	KeywordsF1           float64 `json:"keywords_f1"`
+	KeywordsPrecision    float64 `json:"keywords_precision"`
+	KeywordsRecall       float64 `json:"keywords_recall"`
+	ORCIDF1              float64 `json:"orcid_f1"`
+	ORCIDPrecision       float64 `json:"orcid_precision"`
+	ORCIDRecall          float64 `json:"orcid_recall"`
+	AffiliationF1        float64 `json:"affiliation_f1"`
+	AffiliationPrecision float64 `json:"affiliation_precision"`
+	AffiliationRecall    float64 `json:"affiliation_recall"`
+
 	// RefFound is the share of gold references matched to a predicted one;
 	// RefPrecision the share of predicted references matched to a gold one.
 	RefFound     float64 `json:"ref_found"`
@@ -99,7 +119,7 @@ type Result struct {
 	CitationDocuments int     `json:"citation_documents"`
 
 	// Fields has every score with its counts: title, author, doi, year,
-	// ref_authors, ref_title, ref_year, ref_venue, ref_doi, ref_fields.
+	// venue, abstract, keywords, orcid, affiliation, ref_authors, ref_title, ref_year, ref_venue, ref_doi, ref_fields.
 	Fields map[string]Score `json:"fields"`
 
 	Seconds            float64 `json:"seconds"` // wall clock of extraction and scoring
@@ -181,6 +201,7 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	res.Seconds = time.Since(start).Seconds()
 
 	var title, author, doi, year, citations Counts
+	var venue, abstract, keywords, orcid, affiliation Counts
 	var refField, refFieldAll [nRefFields]Counts
 	for i, s := range scores {
 		if opts.Diff != nil {
@@ -198,6 +219,11 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 		author.add(s.author)
 		doi.add(s.doi)
 		year.add(s.year)
+		venue.add(s.venue)
+		abstract.add(s.abstract)
+		keywords.add(s.keywords)
+		orcid.add(s.orcid)
+		affiliation.add(s.affiliation)
 		for f := range nRefFields {
 			refField[f].add(s.refField[f])
 			refFieldAll[f].add(s.refFieldAll[f])
@@ -218,7 +244,9 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	res.RefFound = ratio(res.MatchedRefs, res.GoldRefs)
 	res.RefPrecision = ratio(res.MatchedRefs, res.PredRefs)
 
-	res.Fields = map[string]Score{"title": title.Score(), "author": author.Score(), "doi": doi.Score(), "year": year.Score()}
+	res.Fields = map[string]Score{"title": title.Score(), "author": author.Score(), "doi": doi.Score(), "year": year.Score(),
+		"venue": venue.Score(), "abstract": abstract.Score(), "keywords": keywords.Score(), "orcid": orcid.Score(),
+		"affiliation": affiliation.Score()}
 	var all, allEnd Counts
 	for f := range nRefFields {
 		res.Fields["ref_"+refFieldNames[f]] = refField[f].Score()
@@ -233,6 +261,12 @@ func Extract(ctx context.Context, dir string, opts Options) (*Result, error) {
 	res.AuthorF1, res.AuthorPrecision, res.AuthorRecall = a.F1, a.Precision, a.Recall
 	res.DOIF1, res.DOIPrecision, res.DOIRecall = d.F1, d.Precision, d.Recall
 	res.YearF1, res.YearPrecision, res.YearRecall = y.F1, y.Precision, y.Recall
+	v, ab, k, o, af := res.Fields["venue"], res.Fields["abstract"], res.Fields["keywords"], res.Fields["orcid"], res.Fields["affiliation"]
+	res.VenueF1, res.VenuePrecision, res.VenueRecall = v.F1, v.Precision, v.Recall
+	res.AbstractF1, res.AbstractPrecision, res.AbstractRecall = ab.F1, ab.Precision, ab.Recall
+	res.KeywordsF1, res.KeywordsPrecision, res.KeywordsRecall = k.F1, k.Precision, k.Recall
+	res.ORCIDF1, res.ORCIDPrecision, res.ORCIDRecall = o.F1, o.Precision, o.Recall
+	res.AffiliationF1, res.AffiliationPrecision, res.AffiliationRecall = af.F1, af.Precision, af.Recall
 	res.RefFieldF1, res.RefFieldPrecision, res.RefFieldRecall = rf.F1, rf.Precision, rf.Recall
 	res.RefFieldF1All = res.Fields["ref_fields_all"].F1
 	if res.CitationDocuments > 0 {

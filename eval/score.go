@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Counts are true positives, false positives and false negatives of one
@@ -31,6 +32,55 @@ func (c *Counts) field(gold, pred string) bool {
 		c.FN++
 	}
 	return gold == pred
+}
+
+// goldField is field for a value the gold may lack (venue, abstract, an
+// author's ORCID or affiliation): where the gold has none nothing is
+// counted, not even a predicted value, because such a source does not say
+// what is right; a document without the field neither inflates nor lowers
+// its score.
+func (c *Counts) goldField(gold, pred string) bool {
+	if gold == "" {
+		return true
+	}
+	return c.field(gold, pred)
+}
+
+// set scores a set of values (keywords): each value in both is a true
+// positive, each only predicted a false positive, each only in the gold a
+// false negative; an empty gold counts nothing (see goldField). Values are
+// compared after norm; duplicates count once. It returns the values only
+// in the gold and only predicted, in their order.
+func (c *Counts) set(gold, pred []string, norm func(string) string) (missed, extra []string) {
+	g, p := map[string]bool{}, map[string]bool{}
+	for _, v := range gold {
+		if n := norm(v); n != "" {
+			g[n] = true
+		}
+	}
+	if len(g) == 0 {
+		return nil, nil
+	}
+	for _, v := range pred {
+		if n := norm(v); n != "" && !p[n] {
+			p[n] = true
+			if g[n] {
+				c.TP++
+			} else {
+				c.FP++
+				extra = append(extra, v)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, v := range gold {
+		if n := norm(v); n != "" && !p[n] && !seen[n] {
+			seen[n] = true
+			c.FN++
+			missed = append(missed, v)
+		}
+	}
+	return missed, extra
 }
 
 // Score is precision, recall and F1 with the counts behind them. An empty
@@ -75,6 +125,10 @@ var refFieldNames = [nRefFields]string{"authors", "title", "year", "venue", "doi
 // docScore is the comparison of one document.
 type docScore struct {
 	title, author, doi, year Counts
+	// The header fields the gold may lack (goldField): venue and abstract
+	// per document, keywords per keyword, ORCID and affiliation per gold
+	// author that has one.
+	venue, abstract, keywords, orcid, affiliation Counts
 	// refField counts fields of matched pairs only; refFieldAll also counts
 	// every field of an unmatched gold reference as missed and of an
 	// unmatched prediction as wrong (GROBID's end-to-end way).
@@ -122,6 +176,41 @@ func compare(id string, gold, pred Record, diff io.Writer) docScore {
 	s.author = Counts{TP: tp, FP: countKeys(pk) - tp, FN: countKeys(gk) - tp}
 	if s.author.FP > 0 || s.author.FN > 0 {
 		say("authors\tgold=%s\tpred=%s", names(gold.Authors), names(pred.Authors))
+	}
+	// ORCID and affiliation of each gold author that has one, compared with
+	// those of the predicted author matched to it above. A gold author
+	// without a match has its ORCID or affiliation missed (a false
+	// negative); a predicted value on an author the gold gives none for is
+	// not counted (goldField).
+	for gi, pi := range m {
+		if gk[gi].family == "" {
+			continue
+		}
+		g := gold.Authors[gi]
+		var po, pa string
+		if pi >= 0 {
+			po, pa = at(pred.ORCIDs, pi), at(pred.Affiliations, pi)
+		}
+		if !s.orcid.goldField(NormalizeORCID(at(gold.ORCIDs, gi)), NormalizeORCID(po)) {
+			say("orcid\t%s\tgold=%q\tpred=%q", names([]Name{g}), at(gold.ORCIDs, gi), po)
+		}
+		if !s.affiliation.goldField(Normalize(at(gold.Affiliations, gi)), Normalize(pa)) {
+			say("affiliation\t%s\tgold=%q\tpred=%q", names([]Name{g}), at(gold.Affiliations, gi), pa)
+		}
+	}
+	if !s.venue.goldField(Normalize(gold.Venue), Normalize(pred.Venue)) {
+		say("venue\tgold=%q\tpred=%q", gold.Venue, pred.Venue)
+	}
+	ga, pa := Normalize(gold.Abstract), Normalize(pred.Abstract)
+	if ga != "" && pa != "" && sameAbstract(ga, pa) {
+		pa = ga
+	}
+	if !s.abstract.goldField(ga, pa) {
+		g, p := firstDifference(ga, pa)
+		say("abstract\tgold=%q\tpred=%q", g, p)
+	}
+	if missed, extra := s.keywords.set(gold.Keywords, pred.Keywords, Normalize); len(missed)+len(extra) > 0 {
+		say("keywords\tmissed=%q\textra=%q", missed, extra)
 	}
 
 	s.goldRefs, s.predRefs = len(gold.References), len(pred.References)
@@ -349,4 +438,69 @@ func matchRefs(gold, pred []Ref) ([]int, int) {
 		}
 	}
 	return m, byTitle
+}
+
+// abstractSimilarity is how alike two normalised abstracts must be, on
+// their characters without white space, to be the same abstract.
+const abstractSimilarity = 0.98
+
+// sameAbstract: one field of running text, the same after normalisation
+// once white space is ignored, or with at most 2% of its characters
+// different (Levenshtein). White space because an abstract's spacing is
+// layout that differs between a JATS file and its typeset PDF ("p =
+// 0.371" and "p=0.371", "( Canis lupus )" where the XML is pretty-printed
+// and "(Canis lupus)"); a few characters for a glyph a PDF font maps
+// differently ("50 ◦C" for "50 °C"). Not token similarity as for
+// reference titles: 0.9 of the words of a 250-word abstract would let a
+// missing sentence pass. On JATS both sides keep the headings of a
+// structured abstract's sections and drop its own ("Abstract"), so there
+// equality is what decides.
+func sameAbstract(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ra := []rune(strings.Join(strings.Fields(a), ""))
+	rb := []rune(strings.Join(strings.Fields(b), ""))
+	n := max(len(ra), len(rb))
+	// The lengths alone rule most pairs out; Levenshtein is quadratic.
+	if n == 0 || float64(min(len(ra), len(rb))) < abstractSimilarity*float64(n) {
+		return false
+	}
+	if string(ra) == string(rb) {
+		return true
+	}
+	return 1-float64(levenshtein(ra, rb))/float64(n) >= abstractSimilarity
+}
+
+// firstDifference shows where two long texts part, white space aside (as
+// sameAbstract compares them): each from a little before its first rune
+// that differs, cut to a readable length, with "…" where something was
+// cut.
+func firstDifference(a, b string) (string, string) {
+	ra, rb := []rune(a), []rune(b)
+	i, j := 0, 0
+	for {
+		for i < len(ra) && unicode.IsSpace(ra[i]) {
+			i++
+		}
+		for j < len(rb) && unicode.IsSpace(rb[j]) {
+			j++
+		}
+		if i == len(ra) || j == len(rb) || ra[i] != rb[j] {
+			break
+		}
+		i, j = i+1, j+1
+	}
+	cut := func(r []rune, at int) string {
+		from, to := max(0, at-40), min(len(r), at+80)
+		s := string(r[from:to])
+		if from > 0 {
+			s = "…" + s
+		}
+		if to < len(r) {
+			s += "…"
+		}
+		return s
+	}
+	return cut(ra, i), cut(rb, j)
 }

@@ -14,6 +14,8 @@ func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "field\tprecision\trecall\tF1\tTP\tFP\tFN\t")
 	for _, row := range []struct{ label, key string }{
 		{"title", "title"}, {"author", "author"}, {"doi", "doi"}, {"year", "year"},
+		{"venue", "venue"}, {"abstract", "abstract"}, {"keywords", "keywords"}, {"orcid", "orcid"},
+		{"affiliation", "affiliation"},
 		{"ref authors", "ref_authors"}, {"ref title", "ref_title"}, {"ref year", "ref_year"},
 		{"ref venue", "ref_venue"}, {"ref doi", "ref_doi"},
 		{"ref fields (matched)", "ref_fields"}, {"ref fields (all refs)", "ref_fields_all"},
