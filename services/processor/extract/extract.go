@@ -204,6 +204,11 @@ func parsePDFPages(ctx context.Context, doc *Document, pages []string, largestRu
 		// footer, which joinPages drops.
 		doc.DOI = findDOI(joinDOIBreaks(normalizeText(first)))
 	}
+	if err == nil && doc.Venue == "" && first != "" {
+		// The journal's citation line is in page 1's running header or
+		// footer, which joinPages drops when every page repeats it.
+		doc.Venue = findVenue(pageEdgeLines(normalizeText(first), 10))
+	}
 	return err
 }
 

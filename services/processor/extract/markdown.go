@@ -195,6 +195,7 @@ func parseMarkdown(ctx context.Context, raw string, doc *Document) error {
 		}
 	}
 	header := strings.Join(lines[:headerEnd], "\n")
+	enrichPlainHeader(doc, header, doc.Text, lines[:min(headerEnd, 40)])
 	if doc.DOI == "" {
 		doc.DOI = findDOI(header)
 	}

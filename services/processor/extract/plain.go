@@ -177,6 +177,13 @@ func parsePlainHint(ctx context.Context, raw string, doc *Document, titleHint st
 	if doc.DOI == "" {
 		doc.DOI = findDOI(headerText)
 	}
+	// The citation line can follow lines read as headings ("1 University
+	// of X"): it is looked for up to the abstract.
+	venueEnd := min(len(lines), bodyEnd, 40)
+	if absLine >= 0 {
+		venueEnd = min(venueEnd, absLine)
+	}
+	enrichPlainHeader(doc, plainHeaderRegion(doc, text, lines, venueEnd), text, plainVenueLines(lines[:venueEnd]))
 	if doc.DOI == "" && refLine >= 0 {
 		doc.DOI = findDOI(text[:lines[refLine].start][:min(lines[refLine].start, 20000)])
 	}
@@ -603,4 +610,30 @@ func lastAuthorLine(lines []textLine, authors []Author) int {
 		}
 	}
 	return last
+}
+
+// plainHeaderRegion is the text where affiliations are looked for: a
+// PDF's first page (footnote blocks at its bottom included), else the
+// lines before end (the abstract, or the first 40): not the header,
+// which ends at the first line read as a numbered heading, as "1
+// Department of …" is.
+func plainHeaderRegion(doc *Document, text string, lines []textLine, end int) string {
+	region := text[:min(len(text), maxHeaderRegion)]
+	if i := strings.IndexByte(region, '\f'); i >= 0 {
+		return region[:i]
+	}
+	if doc.Format != FormatPDF && end < len(lines) {
+		return text[:min(lines[end].start, len(region))]
+	}
+	return region
+}
+
+// plainVenueLines are the texts of header lines, where a venue is looked
+// for (a PDF's first page's edges are read after them).
+func plainVenueLines(header []textLine) []string {
+	var out []string
+	for _, l := range header {
+		out = append(out, l.text)
+	}
+	return out
 }
