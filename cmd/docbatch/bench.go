@@ -16,6 +16,7 @@ import (
 	"github.com/docbatch/docbatch/corpus"
 	"github.com/docbatch/docbatch/services/platform/flagenv"
 	"github.com/docbatch/docbatch/services/processor"
+	"github.com/docbatch/docbatch/services/scheduler"
 	"github.com/docbatch/docbatch/services/scheduler/simulate"
 )
 
@@ -23,10 +24,12 @@ const benchUsage = `Usage:
   docbatch bench dispatch [--docs 200000] [--processors 4] [--slots 64] [--cpuprofile FILE] [--json]
       assignments completed per second by no-op processors over loopback gRPC,
       with the JetStream journal and with an in-memory store
-  docbatch bench sched [--docs 2000] [--seeds 10] [--regimes laptop,cluster] [--json]
+  docbatch bench sched [--docs 2000] [--seeds 10] [--regimes laptop,cluster]
+                       [--transient 0.02] [--permanent 0.005] [--retry-backoff 100ms] [--json]
       the real scheduler core driven in virtual time over a suite of workloads,
       on a laptop (8 slots) and a cluster (64 slots); makespan over a lower
-      bound, against FIFO and the seed's heuristic
+      bound, against FIFO and the seed's heuristic; the failure rates and the
+      retry backoff may be varied to see what each costs
   docbatch bench scale [--docs 1000000] [--json]
       one batch submitted through the streaming API and completed; peak RSS of
       the scheduler, measured in a child process
@@ -282,9 +285,15 @@ func benchSched(args []string, stdout, stderr io.Writer) error {
 	docs := fs.Int("docs", 2000, "documents per laptop workload (a cluster workload has 8x, for 8x the slots)")
 	seeds := fs.Int("seeds", 10, "seeds per workload family")
 	regimes := fs.String("regimes", "laptop,cluster", "comma-separated regimes to run: laptop (8 slots), cluster (16 processors x 4 slots)")
+	transient := fs.Float64("transient", 0.02, "share of documents whose first attempt fails transiently")
+	permanent := fs.Float64("permanent", 0.005, "share of documents that fail permanently")
+	backoff := fs.Duration("retry-backoff", scheduler.DefaultRetryBackoff, "the scheduler's first retry backoff ceiling")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
+	}
+	if *transient < 0 || *transient > 1 || *permanent < 0 || *permanent > 1 || *backoff <= 0 {
+		return fmt.Errorf("bench sched: --transient and --permanent must be shares in [0, 1] and --retry-backoff positive")
 	}
 	var names []string
 	for _, n := range strings.Split(*regimes, ",") {
@@ -295,6 +304,9 @@ func benchSched(args []string, stdout, stderr io.Writer) error {
 	ws := simulate.Suite(*docs, *seeds, names...)
 	if len(ws) == 0 {
 		return fmt.Errorf("bench sched: no known regime in %q", *regimes)
+	}
+	for i := range ws {
+		ws[i].TransientRate, ws[i].PermanentRate, ws[i].RetryBackoff = *transient, *permanent, *backoff
 	}
 	res, err := simulate.RunSuite(ws)
 	if err != nil {

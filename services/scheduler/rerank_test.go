@@ -178,3 +178,67 @@ func TestFailureReranksWhatItSkipped(t *testing.T) {
 		t.Fatalf("counts %+v, want 10 skipped and 1 failed", info.Counts)
 	}
 }
+
+// A failure that skips a large part of what is pending re-ranks at once,
+// even right after another re-rank, instead of waiting for the pace of
+// re-ranking: otherwise the next slots would go by ranks that still count
+// the skipped chain.
+func TestLargeSkipReranksAtOnce(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	core := newTestCore(t, &now)
+	n, low := scheduler.PriorityNormal, scheduler.PriorityLow
+	specs := []scheduler.DocSpec{
+		// tiny fails first and skips tinychild: a small skip, whose re-rank
+		// starts the pacing interval.
+		{ID: "tiny", Path: "tiny.txt", Size: 100, Priority: scheduler.PriorityCritical},
+		{ID: "tinychild", Path: "tinychild.txt", Size: 100, DependsOn: []string{"tiny"}, Priority: low},
+		{ID: "gate", Path: "gate.txt", Size: 1000, Priority: n},
+		{ID: "bad", Path: "bad.txt", Size: 1000, DependsOn: []string{"gate"}, Priority: n},
+		{ID: "hub", Path: "hub.txt", Size: 500, Priority: n},
+		{ID: "y", Path: "y.txt", Size: 2_000_000, Priority: n},
+	}
+	prev := []string{"bad", "hub"}
+	for i := range 10 {
+		id := fmt.Sprintf("c%d", i)
+		specs = append(specs, scheduler.DocSpec{ID: id, Path: id + ".pdf", Size: 20_000_000, DependsOn: prev, Priority: n})
+		prev = []string{id}
+	}
+	for i := range 30 { // filler, so that tinychild is under a twentieth
+		id := fmt.Sprintf("f%d", i)
+		specs = append(specs, scheduler.DocSpec{ID: id, Path: id + ".txt", Size: 100, Priority: low})
+	}
+	if _, _, err := core.Submit(context.Background(), scheduler.BatchHeader{ID: "skip"}, specs); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := core.Connect("p", 1, scheduler.Headroom{MemoryAvailable: 8 << 30, MemoryBudget: 8 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect := func(want string) *scheduler.Assignment {
+		t.Helper()
+		a := nextAssign(t, sess)
+		if a.DocumentID != want {
+			t.Fatalf("assigned %s, want %s", a.DocumentID, want)
+		}
+		return a
+	}
+	a := expect("tiny")
+	if err := sess.Fail(a.ID, a.Epoch, scheduler.FailPermanent, "broken", 0); err != nil {
+		t.Fatal(err)
+	}
+	a = expect("gate")
+	if err := sess.Complete(a.ID, a.Epoch, 1, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	a = expect("bad")
+	if err := sess.Fail(a.ID, a.Epoch, scheduler.FailPermanent, "broken", 0); err != nil {
+		t.Fatal(err)
+	}
+	// No time has passed since the first re-rank: only the size of the
+	// skip (10 of about 44 pending) re-ranks, and y overtakes hub.
+	a = expect("y")
+	if err := sess.Complete(a.ID, a.Epoch, 2, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	expect("hub")
+}

@@ -76,7 +76,7 @@ func (c *Config) defaults() {
 		c.DefaultMaxRetries = 3
 	}
 	if c.RetryBackoff <= 0 {
-		c.RetryBackoff = 100 * time.Millisecond
+		c.RetryBackoff = DefaultRetryBackoff
 	}
 	if c.RetryBackoffMax <= 0 {
 		c.RetryBackoffMax = 30 * time.Second
@@ -153,6 +153,7 @@ func (d *doc) class() Priority { return min(d.spec.Priority+Priority(d.boost), P
 type batch struct {
 	rec     Record
 	docs    []*doc
+	topo    []int32 // topoOrder(docs): dependencies before dependents
 	ready   readyQueue
 	delayed []int32 // retrying after a backoff
 	// nextRetry is the earliest backoff end among delayed: pump releases
@@ -163,6 +164,9 @@ type batch struct {
 	// moved, since ranks were computed; lastRerank paces recomputing.
 	ranksStale bool
 	lastRerank time.Time
+	// rerankNow: a failure skipped a large part of what was pending, so
+	// the next chance re-ranks without waiting for rerankInterval.
+	rerankNow  bool
 	maxRetries int
 	watchers   map[*Watcher]struct{}
 	samples    []sample // (time, done) for the rate
@@ -215,6 +219,9 @@ func New(cfg Config, store Store) *Scheduler {
 // document whose retry backoff has passed goes back on the queue.
 const TickInterval = 50 * time.Millisecond
 
+// DefaultRetryBackoff is Config.RetryBackoff when unset.
+const DefaultRetryBackoff = 100 * time.Millisecond
+
 func (s *Scheduler) now() time.Time { return s.cfg.Now() }
 
 // Config returns the effective configuration.
@@ -250,7 +257,7 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 			s.applyEvent(b, ev, false)
 		}
 		// Ranks were computed before replay; drop what replay skipped.
-		computeRanks(b.docs)
+		computeRanks(b.docs, b.topo)
 		for i, d := range b.docs {
 			if d.state == DocPending && d.waiting == 0 {
 				b.ready.push(b.docs, int32(i))
@@ -298,7 +305,8 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 			}
 		}
 	}
-	computeRanks(b.docs)
+	b.topo = topoOrder(b.docs)
+	computeRanks(b.docs, b.topo)
 	b.rec.Counts = Counts{Total: int64(len(specs)), Pending: int64(len(specs))}
 	if b.rec.State == 0 {
 		b.rec.State = BatchRunning
@@ -308,11 +316,11 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 	return b
 }
 
-// computeRanks sets each document's upward rank (HEFT): its own estimated
-// time plus the longest chain of estimated times through its dependents
-// that can still run (skipped, failed and cancelled ones add nothing).
-// Kahn's order in reverse, so no recursion however deep the chain.
-func computeRanks(docs []*doc) {
+// topoOrder returns the documents in an order where each comes after
+// everything it depends on (Kahn's algorithm: no recursion however deep the
+// chain). A batch's DAG never changes after submit, so it is computed once
+// and every re-rank walks it.
+func topoOrder(docs []*doc) []int32 {
 	indeg := make([]int32, len(docs))
 	for _, d := range docs {
 		for _, c := range d.dependents {
@@ -333,15 +341,30 @@ func computeRanks(docs []*doc) {
 			}
 		}
 	}
+	return order
+}
+
+// computeRanks sets the upward rank (HEFT) of each document that may still
+// run: its own estimated time plus the longest chain of estimated times
+// through its dependents that may still run. Only that live part of the DAG
+// is walked: a finished, failed or skipped document never queues again, so
+// its rank is not used, and it adds nothing to a live document's (whose
+// dependents cannot have run yet). So once a failure has skipped much of a
+// batch, re-ranking costs only what is left. order is topoOrder's.
+func computeRanks(docs []*doc, order []int32) {
+	rank := make([]float64, len(docs)) // 0 for documents that will not run
 	for k := len(order) - 1; k >= 0; k-- {
-		d := docs[order[k]]
+		i := order[k]
+		d := docs[i]
+		if d.state.terminal() {
+			continue
+		}
 		best := 0.0
 		for _, c := range d.dependents {
-			if cd := docs[c]; !cd.state.terminal() || cd.state == DocDone {
-				best = max(best, cd.rank)
-			}
+			best = max(best, rank[c])
 		}
 		d.rank = d.est.seconds + best
+		rank[i] = d.rank
 	}
 }
 
@@ -366,7 +389,7 @@ func (s *Scheduler) estimatesStale() {
 // rerankIfDue re-ranks a running batch whose ranks are stale, at the pace
 // rerankInterval allows. Caller holds mu.
 func (s *Scheduler) rerankIfDue(b *batch, now time.Time) {
-	if b.ranksStale && b.rec.State == BatchRunning && now.Sub(b.lastRerank) >= rerankInterval(len(b.docs)) {
+	if b.ranksStale && b.rec.State == BatchRunning && (b.rerankNow || now.Sub(b.lastRerank) >= rerankInterval(len(b.docs))) {
 		s.rerank(b, now)
 	}
 }
@@ -376,7 +399,7 @@ func (s *Scheduler) rerankIfDue(b *batch, now time.Time) {
 // queue; documents parked as too big for every processor get another look.
 // Caller holds mu.
 func (s *Scheduler) rerank(b *batch, now time.Time) {
-	b.ranksStale = false
+	b.ranksStale, b.rerankNow = false, false
 	b.lastRerank = now
 	for _, d := range b.docs {
 		if d.state != DocPending {
@@ -390,7 +413,7 @@ func (s *Scheduler) rerank(b *batch, now time.Time) {
 			d.est.reservation = e.reservation
 		}
 	}
-	computeRanks(b.docs)
+	computeRanks(b.docs, b.topo)
 	heap.Init(&b.ready)
 	if len(b.waitingBig) > 0 {
 		for _, i := range b.waitingBig {

@@ -44,6 +44,9 @@ type Workload struct {
 	// TransientRate and PermanentRate are per-document failure rates.
 	TransientRate, PermanentRate float64
 	Seed                         uint64
+	// RetryBackoff is the core's first retry backoff ceiling; 0 keeps the
+	// scheduler's default. Varying it shows what the retry policy costs.
+	RetryBackoff time.Duration
 }
 
 // Result is one simulated run.
@@ -154,6 +157,7 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 		// No heartbeats in virtual time: leases must never expire.
 		HeartbeatInterval: 24 * time.Hour,
 		Policy:            policy,
+		RetryBackoff:      w.RetryBackoff,
 		Now:               clock,
 		Seed:              w.Seed,
 		Log:               slog.New(slog.NewTextHandler(io.Discard, nil)),
