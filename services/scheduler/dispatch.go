@@ -149,9 +149,33 @@ func (s *Scheduler) fence(p *proc, why string) {
 // pump hands ready documents to processors with room until nothing more
 // fits. Caller holds mu.
 func (s *Scheduler) pump() {
+	s.parkedUntil = time.Time{}
 	if len(s.procs) == 0 {
 		return // nothing can run; keep the queues as they are
 	}
+	var parked []parkedRetry
+	s.dispatch(&parked)
+	for _, r := range parked {
+		r.b.ready.restore(r.i)
+	}
+	if !s.parkedUntil.IsZero() {
+		select {
+		case s.retryAdded <- struct{}{}:
+		default: // Run has a signal pending already
+		}
+	}
+}
+
+// parkedRetry is an early retry that pump set aside because only the
+// processor it failed on had room.
+type parkedRetry struct {
+	b *batch
+	i int32
+}
+
+// dispatch is pump's loop: it assigns ready documents, best first, while
+// slots are free.
+func (s *Scheduler) dispatch(parked *[]parkedRetry) {
 	var now time.Time
 	for _, b := range s.order {
 		if len(b.delayed) > 0 {
@@ -167,7 +191,28 @@ func (s *Scheduler) pump() {
 			return
 		}
 		d := b.docs[i]
-		p, fitsSomewhere := s.bestFit(d.est.reservation, nil)
+		var avoid *proc
+		if d.avoid != nil {
+			if now.IsZero() {
+				now = s.now()
+			}
+			if now.Before(d.notBefore) {
+				avoid = d.avoid
+			}
+		}
+		p, fitsSomewhere := s.bestFit(d.est.reservation, avoid)
+		if p == nil && avoid != nil {
+			// No other processor has room for the early retry yet: it
+			// stays first in line for them, and what ranks next may take
+			// the slot it must not. Once its backoff ends it may run
+			// anywhere, so Run wakes then (NextRetry).
+			b.ready.remove(i)
+			*parked = append(*parked, parkedRetry{b, i})
+			if s.parkedUntil.IsZero() || d.notBefore.Before(s.parkedUntil) {
+				s.parkedUntil = d.notBefore
+			}
+			continue
+		}
 		if p == nil && !s.freeSlot(nil) {
 			return // every slot is busy: the usual state of a saturated system
 		}
@@ -195,7 +240,7 @@ func (s *Scheduler) pump() {
 func (s *Scheduler) NextRetry() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var next time.Time
+	next := s.parkedUntil
 	for _, b := range s.order {
 		if len(b.delayed) > 0 && (next.IsZero() || b.nextRetry.Before(next)) {
 			next = b.nextRetry
@@ -214,6 +259,18 @@ func (s *Scheduler) ReleaseRetries() {
 		b.releaseRetries(now) // even with no processor: NextRetry moves on
 	}
 	s.pump()
+}
+
+// shuns reports whether the document's early retry may not run on p yet.
+func (d *doc) shuns(p *proc, now time.Time) bool { return d.avoid == p && now.Before(d.notBefore) }
+
+// delay puts document i aside until its backoff (notBefore) ends. Caller
+// holds mu.
+func (b *batch) delay(i int32) {
+	if d := b.docs[i]; len(b.delayed) == 0 || d.notBefore.Before(b.nextRetry) {
+		b.nextRetry = d.notBefore
+	}
+	b.delayed = append(b.delayed, i)
 }
 
 // releaseRetries queues the documents whose retry backoff has ended. pump
@@ -259,6 +316,7 @@ func (s *Scheduler) backfill(need uint64) {
 			hold = p
 		}
 	}
+	now := s.now()
 	for _, b := range s.order {
 		var skipped []int32
 		for n := 0; n < backfillDepth && s.freeSlot(hold); n++ {
@@ -267,7 +325,7 @@ func (s *Scheduler) backfill(need uint64) {
 				break
 			}
 			b.ready.pop()
-			if p, _ := s.bestFit(b.docs[i].est.reservation, hold); p != nil {
+			if p, _ := s.bestFit(b.docs[i].est.reservation, hold); p != nil && !b.docs[i].shuns(p, now) {
 				s.assign(b, i, p)
 			} else {
 				skipped = append(skipped, i)
@@ -366,6 +424,7 @@ func (s *Scheduler) assign(b *batch, i int32, p *proc) {
 	}
 	d.state = DocRunning
 	d.current = a
+	d.avoid = nil
 	d.procID = p.id
 	d.err = ""
 	b.rec.Counts.Pending--
@@ -460,7 +519,8 @@ func (se *Session) Complete(id string, epoch, seq uint64, took time.Duration, pe
 }
 
 // Fail records a failed attempt. Transient failures retry with exponential
-// backoff and full jitter; out-of-memory ones retry with a larger
+// backoff and full jitter (a first one may retry at once on another
+// processor); out-of-memory ones retry with a larger
 // reservation; permanent ones, and retries exhausted, fail the document and
 // skip its dependents.
 func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string, seq uint64) error {
@@ -486,13 +546,22 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 		} else {
 			backoff := min(s.cfg.RetryBackoff<<min(d.attempts-1, 16), s.cfg.RetryBackoffMax)
 			d.notBefore = s.now().Add(time.Duration(s.rng.Int64N(int64(backoff)) + 1))
-			if len(b.delayed) == 0 || d.notBefore.Before(b.nextRetry) {
-				b.nextRetry = d.notBefore
-			}
-			b.delayed = append(b.delayed, a.d)
-			select {
-			case s.retryAdded <- struct{}{}:
-			default: // Run has a signal pending already
+			if d.attempts == 1 && len(s.procs) > 1 {
+				// The first retry may start at once on another processor
+				// (pump): most transient failures are the processor's
+				// (a timeout under its load, its sandbox or disk), as
+				// Spark, Hadoop and Ray assume when they retry a task
+				// elsewhere at once. Only where it failed must it wait out
+				// the backoff, and so must every later retry: a failure
+				// that follows the document is backed off as before.
+				d.avoid = a.p
+				b.ready.push(b.docs, a.d)
+			} else {
+				b.delay(a.d)
+				select {
+				case s.retryAdded <- struct{}{}:
+				default: // Run has a signal pending already
+				}
 			}
 		}
 		s.notify(b, Transition{DocumentID: d.spec.ID, State: DocPending, Error: d.err})

@@ -29,7 +29,8 @@ type Config struct {
 	// uniformly below the ceiling (full jitter). The base is short because a
 	// document is a few hundred milliseconds of work: a long first wait only
 	// stretches the batch's tail, while the doubling still backs off a
-	// failure that persists.
+	// failure that persists. A first transient failure's retry may start at
+	// once on another processor; only on the one it failed on does it wait.
 	RetryBackoff, RetryBackoffMax time.Duration
 	// CheckpointInterval is how often running batches' records are saved.
 	CheckpointInterval time.Duration
@@ -126,6 +127,9 @@ type Scheduler struct {
 	// retryAdded is signalled when a transient failure schedules a retry,
 	// so that Run re-arms its retry timer for the new earliest backoff end.
 	retryAdded chan struct{}
+	// parkedUntil is the earliest backoff end of the early retries the
+	// last pump set aside (zero if none): then they may run anywhere.
+	parkedUntil time.Time
 }
 
 type doc struct {
@@ -145,6 +149,9 @@ type doc struct {
 	readyAt    time.Time // when it last entered the ready queue
 	boost      int8      // classes gained by aging
 	current    *assign   // the live assignment, while running
+	// avoid is the processor a first transient failure happened on: until
+	// notBefore the retry may run anywhere but there.
+	avoid *proc
 }
 
 // class is the document's priority class with what aging added.
