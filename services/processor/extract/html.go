@@ -233,7 +233,11 @@ func parseHTML(ctx context.Context, data []byte, doc *Document) error {
 	if doc.Abstract == "" {
 		for _, s := range doc.Sections {
 			if strings.EqualFold(strings.TrimSpace(s.Heading), "abstract") {
-				doc.Abstract = clean(doc.Text[min(s.Start+len(s.Heading), s.End):s.End])
+				var kw []string
+				doc.Abstract, kw = abstractKeywords(doc.Text[min(s.Start+len(s.Heading), s.End):s.End])
+				if len(doc.Keywords) == 0 {
+					doc.Keywords = kw
+				}
 				break
 			}
 		}

@@ -211,7 +211,11 @@ func parseMarkdown(ctx context.Context, raw string, doc *Document) error {
 		h := strings.ToLower(s.Heading)
 		switch {
 		case doc.Abstract == "" && (h == "abstract" || h == "summary"):
-			doc.Abstract = clean(doc.Text[min(s.Start+len(s.Heading), s.End):s.End])
+			var kw []string
+			doc.Abstract, kw = abstractKeywords(doc.Text[min(s.Start+len(s.Heading), s.End):s.End])
+			if len(doc.Keywords) == 0 {
+				doc.Keywords = kw
+			}
 		case refsHeadingRe.MatchString(s.Heading):
 			refs, err := parseReferenceList(poll, doc.Text[min(s.Start+len(s.Heading), s.End):s.End])
 			if err != nil {

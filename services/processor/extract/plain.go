@@ -339,21 +339,97 @@ func collectAbstract(lines []textLine, at, end int) (abstract string, next int) 
 	}
 	size := 0
 	i := at + 1
+	afterBreak := false
 	for ; i < end && size < 8000; i++ {
 		t := strings.TrimSpace(lines[i].text)
 		if t == "" {
 			if size > 100 {
+				// A page break in mid-sentence: the abstract goes on
+				// on the next page.
+				if strings.Contains(lines[i].text, "\f") && midSentence(parts) && nextStartsLower(lines, i+1, end) {
+					afterBreak = true
+					continue
+				}
 				break
 			}
 			continue
 		}
-		if headingRe.MatchString(t) || keywordsRe.MatchString(t) || numHeadRe.MatchString(t) && len(t) < 60 {
+		if headingRe.MatchString(t) || keywordsRe.MatchString(t) || numHeadRe.MatchString(t) && len(t) < 60 ||
+			len(t) < 60 && barHeadRe.MatchString(t) {
+			break
+		}
+		if afterBreak && isPageFurniture(t) {
+			continue // the next page's running head
+		}
+		afterBreak = false
+		if size > 0 && isPageFurniture(t) {
+			// The page's footer (dates, DOI, licence, a "How to cite"
+			// box) set inside the abstract: skipped to the page break when
+			// the abstract goes on after it in mid-sentence.
+			if j := pageBreakAfter(lines, i, end, 12); j >= 0 && midSentence(parts) && nextStartsLower(lines, j+1, end) {
+				i, afterBreak = j, true
+				continue
+			}
 			break
 		}
 		parts = append(parts, t)
 		size += len(t)
 	}
 	return clean(strings.Join(parts, "\n")), i
+}
+
+var (
+	// barHeadRe: a numbered heading set with a bar ("1 | Introduction").
+	barHeadRe = regexp.MustCompile(`^\d{1,2}(?:\.\d{1,2})*\s*\|\s*\p{Lu}`)
+	// furnitureRe: a line of a page's header or footer block: dates, DOI,
+	// licence, copyright, a suggested citation, "1 of 12", a
+	// correspondence footnote.
+	furnitureRe = regexp.MustCompile(`(?i)^(?:received\b|accepted\b|revised\b|published\b|doi\b|https?://|www\.|©|\(c\)\s*\d|copyright\b|this is an open access|how to cite|to cite this article|cite this article|citation:|\d{1,4}\s+of\s+\d{1,4}$|[*†‡✉]*\s*(?:corresponding authors?\b|correspondence\b|e-?mail addresses?\b))`)
+)
+
+// isPageFurniture: t belongs to a page's header or footer block, not to
+// running text.
+func isPageFurniture(t string) bool {
+	// A running head: "PLOS One | https://doi.org/… 2 / 23".
+	return furnitureRe.MatchString(t) || strings.Contains(t, "|") && strings.Contains(t, "://")
+}
+
+// midSentence: the last of parts does not end a sentence.
+func midSentence(parts []string) bool {
+	if len(parts) == 0 {
+		return false
+	}
+	r := lastRune(strings.TrimSpace(parts[len(parts)-1]))
+	return r != '.' && r != '!' && r != '?' && r != ':'
+}
+
+// pageBreakAfter is the index of the first page break line among the n
+// lines after i, or -1.
+func pageBreakAfter(lines []textLine, i, end, n int) int {
+	for j := i + 1; j < end && j <= i+n; j++ {
+		if strings.Contains(lines[j].text, "\f") {
+			return j
+		}
+	}
+	return -1
+}
+
+// nextStartsLower: the first non-empty line from j on starts with a
+// lower-case letter (a sentence going on).
+func nextStartsLower(lines []textLine, j, end int) bool {
+	skipped := 0
+	for ; j < end && j < len(lines); j++ {
+		t := strings.TrimSpace(lines[j].text)
+		if t == "" {
+			continue
+		}
+		if isPageFurniture(t) && skipped < 3 {
+			skipped++ // the next page's running head
+			continue
+		}
+		return unicode.IsLower(firstRune(t))
+	}
+	return false
 }
 
 func splitKeywords(s string) []string {
@@ -636,4 +712,20 @@ func plainVenueLines(header []textLine) []string {
 		out = append(out, l.text)
 	}
 	return out
+}
+
+// abstractKeywords splits the text of an "Abstract" section at a
+// keywords line ("Keywords: a, b"), which is not part of the abstract:
+// the abstract before it, and the keywords it lists.
+func abstractKeywords(sec string) (abstract string, keywords []string) {
+	off := 0
+	for _, l := range strings.SplitAfter(sec, "\n") {
+		if t := strings.TrimSpace(l); len(t) < 2000 {
+			if m := keywordsRe.FindStringSubmatch(t); m != nil && m[1] != "" {
+				return clean(sec[:off]), splitKeywords(m[1])
+			}
+		}
+		off += len(l)
+	}
+	return clean(sec), nil
 }

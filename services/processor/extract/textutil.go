@@ -261,6 +261,7 @@ func normalizeText(s string) string {
 		s = strings.ReplaceAll(s, "\r", "\n")
 	}
 	s = dehyphenate(s)
+	s = joinSpacingAccents(s)
 	s = norm.NFKC.String(s)
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -339,4 +340,61 @@ func splitGivenFamily(full string) (given, family string) {
 
 func joinName(given, family string) string {
 	return collapseSpace(given + " " + family)
+}
+
+// spacingAccents maps the spacing forms of accents, which PDFs made with
+// TeX put before the letter they sit on ("L´evy"), to the combining marks
+// (NFKC would make them a space and a mark: "L ́evy").
+var spacingAccents = map[rune]rune{
+	'\u00b4': '\u0301', '\u00a8': '\u0308', '\u02c6': '\u0302', '\u02dc': '\u0303', '\u02c7': '\u030c',
+	'\u02d8': '\u0306', '\u02d9': '\u0307', '\u02da': '\u030a', '\u02dd': '\u030b',
+}
+
+// joinSpacingAccents puts a spacing accent before a letter onto the letter
+// ("´e" → "é") where the two make one precomposed character; any other is
+// left as it is ("don´t").
+func joinSpacingAccents(s string) string {
+	k := nextSpacingAccent(s)
+	if k < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for k >= 0 {
+		b.WriteString(s[:k])
+		r, w := utf8.DecodeRuneInString(s[k:])
+		next, nw := utf8.DecodeRuneInString(s[k+w:])
+		if c := norm.NFC.String(string(next) + string(spacingAccents[r])); unicode.IsLetter(next) && utf8.RuneCountInString(c) == 1 {
+			b.WriteString(c)
+			s = s[k+w+nw:]
+		} else {
+			b.WriteString(s[k : k+w])
+			s = s[k+w:]
+		}
+		k = nextSpacingAccent(s)
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// nextSpacingAccent is the offset of the first of spacingAccents in s, or
+// -1. Their UTF-8 forms start with 0xC2 or 0xCB, which IndexByte finds
+// fast; strings.IndexAny with non-ASCII characters decodes every rune.
+func nextSpacingAccent(s string) int {
+	off := 0
+	for {
+		i, j := strings.IndexByte(s, 0xC2), strings.IndexByte(s, 0xCB)
+		if i < 0 || j >= 0 && j < i {
+			i = j
+		}
+		if i < 0 || i+1 >= len(s) {
+			return -1
+		}
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		if _, ok := spacingAccents[r]; ok {
+			return off + i
+		}
+		off += i + 1
+		s = s[i+1:]
+	}
 }
