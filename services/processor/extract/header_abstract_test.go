@@ -94,3 +94,31 @@ func TestMarkdownAbstractKeywords(t *testing.T) {
 		t.Errorf("keywords = %q", got)
 	}
 }
+
+func TestKeywordsWrapped(t *testing.T) {
+	head := []string{
+		"Soil Carbon Under Grazing Pressure",
+		"Maria Silva, João Costa",
+		"Abstract",
+		"Grazing changes soil carbon.",
+	}
+	for _, c := range []struct {
+		lines []string
+		want  string
+	}{
+		// A list wrapped after a separator, and a last keyword wrapped.
+		{[]string{"Keywords: soil carbon; grazing pressure; land use;", "measurement data", "1. Introduction"}, "soil carbon|grazing pressure|land use|measurement data"},
+		{[]string{"Keywords Socioeconomic status, COPD, China", "Kadoorie Biobank", "INTRODUCTION"}, "Socioeconomic status|COPD|China Kadoorie Biobank"},
+		// The label alone, the list under it, wrapped inside a keyword.
+		{[]string{"KEYWORDS", "camera traps, mammals, occupancy", "modeling, Rhode Island", "CONFLICT OF INTEREST STATEMENT"}, "camera traps|mammals|occupancy modeling|Rhode Island"},
+		// One keyword a line.
+		{[]string{"Keywords:", "Energy analysis", "Exergy analysis", "System sizing", "ABSTRACT"}, "Energy analysis|Exergy analysis|System sizing"},
+		// A sentence after the list is not part of it.
+		{[]string{"Keywords: soil, carbon", "The study was funded by the Soil Council."}, "soil|carbon"},
+	} {
+		doc := extractString(t, "k.txt", strings.Join(append(append([]string{}, head...), c.lines...), "\n")+"\nText.\n")
+		if got := strings.Join(doc.Keywords, "|"); got != c.want {
+			t.Errorf("%q: keywords = %q, want %q", c.lines, got, c.want)
+		}
+	}
+}

@@ -87,9 +87,34 @@ func hasAffilWord(s string) bool {
 	return false
 }
 
+// joinWords: the lower-case words of institutions' names and addresses.
+var joinWords = map[string]bool{"of": true, "and": true, "the": true, "for": true, "in": true, "on": true, "at": true,
+	"de": true, "del": true, "della": true, "des": true, "du": true, "di": true, "da": true, "do": true, "das": true,
+	"dos": true, "la": true, "le": true, "les": true, "el": true, "y": true, "e": true, "et": true, "en": true, "und": true,
+	"für": true, "der": true, "van": true, "von": true, "zu": true, "para": true, "sobre": true, "na": true, "no": true,
+	"à": true, "aux": true, "&": true}
+
+// mostlyCapitalised: most words of s begin with a capital letter, a digit
+// or a sign, as names and addresses do; a sentence of running text does
+// not ("Samples were analysed at the University of Lisbon").
+func mostlyCapitalised(s string) bool {
+	lower, n := 0, 0
+	for _, w := range strings.Fields(s) {
+		w = strings.Trim(w, "(),;:.")
+		if w == "" || joinWords[strings.ToLower(w)] {
+			continue
+		}
+		n++
+		if unicode.IsLower(firstRune(w)) {
+			lower++
+		}
+	}
+	return lower*10 <= n*3
+}
+
 // affiliationLike: s reads as an affiliation.
 func affiliationLike(s string) bool {
-	if len(s) < 6 || len(s) > 600 || strings.Contains(s, "@") && !strings.Contains(s, ",") {
+	if len(s) < 6 || len(s) > 400 || strings.Contains(s, "@") && !strings.Contains(s, ",") || !mostlyCapitalised(s) {
 		return false
 	}
 	return hasAffilWord(s) || endsWithCountry(s) || postcodeRe.MatchString(s) && strings.Contains(s, ",")
@@ -421,11 +446,13 @@ func markStart(s, m string, from int, lineStart bool) (at, text int) {
 				if lineStart || j == p {
 					continue
 				}
+				// After a separator ("… Korea. 2 Department", "… USA |
+				// 2Institute"), or for a letter after a word ("… China b
+				// CCTEG …"); a number after a word is part of an address
+				// ("Box 2 Main Street").
 				b, _ := utf8.DecodeLastRuneInString(s[:j])
-				if !(unicode.IsLetter(b) || strings.ContainsRune(".;,|)", b)) {
-					continue
-				}
-				if unicode.IsDigit(b) {
+				sep := strings.ContainsRune(".;,|)", b)
+				if !sep && !(unicode.IsLetter(b) && isLetterMarker(m)) {
 					continue
 				}
 			}
@@ -471,7 +498,6 @@ func markedAffiliations(s string, order []string) map[string]string {
 	out := map[string]string{}
 	// The first affiliation is at a line start; after it, each next mark.
 	at, text := markStart(s, order[0], 0, true)
-	_ = at
 	if at < 0 {
 		return out
 	}
@@ -490,15 +516,23 @@ func markedAffiliations(s string, order []string) map[string]string {
 		} else {
 			entry = lastAffiliation(s[text:])
 		}
-		if e := tidyAffiliation(entry); e != "" && affiliationLike(e) {
+		if e := tidyAffiliation(entry); e != "" && affiliationLike(e) && !headingRe.MatchString(firstLine(entry)) {
 			out[m] = e
 		}
 		if nextAt < 0 {
 			break
 		}
-		at, text = nextAt, nextText
+		text = nextText
 	}
 	return out
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
 }
 
 // lastAffiliation is the text of the last affiliation of a block: to a

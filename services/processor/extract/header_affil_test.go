@@ -154,6 +154,22 @@ func TestAffiliationNotFromBody(t *testing.T) {
 		"Grazing changes soil carbon at the University of Lisbon.",
 	}, "\n"))
 	checkAffils(t, doc, "Maria Silva=", "João Costa=")
+
+	// Marked authors whose affiliations are printed at the end of the
+	// article (not on page 1): the numbered headings and a sentence that
+	// names a university on page 1 are not taken for them.
+	page := strings.Join([]string{
+		"Soil Carbon Under Grazing Pressure",
+		"Maria Silva1, João Costa2",
+		"Abstract",
+		"Grazing changes soil carbon.",
+		"1 Introduction",
+		"Samples were analysed at the University of Lisbon, Portugal, and the Institute of Soils in Porto.",
+		"2 Methods",
+		"We measured carbon at the Department of Soil Science laboratory.",
+	}, "\n")
+	doc = pdfDoc(t, "Soil Carbon Under Grazing Pressure", page, "3 Results\nMore text.")
+	checkAffils(t, doc, "Maria Silva=", "João Costa=")
 }
 
 func TestORCIDByName(t *testing.T) {

@@ -169,9 +169,14 @@ func parsePlainHint(ctx context.Context, raw string, doc *Document, titleHint st
 		}
 	}
 	for i := 0; i < min(bodyEnd, 400); i++ {
-		if m := keywordsRe.FindStringSubmatch(lines[i].text); m != nil && m[1] != "" {
-			doc.Keywords = splitKeywords(m[1])
-			break
+		if len(lines[i].text) > 4000 {
+			continue
+		}
+		if m := keywordsRe.FindStringSubmatch(lines[i].text); m != nil {
+			if kw := readKeywords(lines[i+1:min(bodyEnd, i+20)], strings.TrimSpace(m[1])); len(kw) > 0 {
+				doc.Keywords = kw
+				break
+			}
 		}
 	}
 	if doc.DOI == "" {
@@ -728,4 +733,73 @@ func abstractKeywords(sec string) (abstract string, keywords []string) {
 		off += len(l)
 	}
 	return clean(sec), nil
+}
+
+// readKeywords reads a keyword list: first, the text after the
+// "Keywords" label, and next, the lines after it. A list goes on on the
+// next line when it ends with a separator, or for one short line that
+// ends it ("… China" / "Kadoorie Biobank"). A label on a line of its own
+// is followed by the list, or by one keyword a line.
+func readKeywords(next []textLine, first string) []string {
+	var lines []string
+	for _, l := range next {
+		t := strings.TrimSpace(l.text)
+		if t == "" || headingRe.MatchString(t) || abstractRe.MatchString(t) || keywordsRe.MatchString(t) ||
+			isPageFurniture(t) || numHeadRe.MatchString(t) && len(t) < 60 || len(t) > 200 {
+			break
+		}
+		lines = append(lines, t)
+	}
+	text := first
+	k := 0
+	if text == "" {
+		if len(lines) == 0 {
+			return nil
+		}
+		if !strings.ContainsAny(lines[0], ",;·•|") {
+			// One keyword a line: short lines without a full stop.
+			var out []string
+			for _, t := range lines {
+				if len(t) > 80 || len(strings.Fields(t)) > 10 || strings.HasSuffix(t, ".") || len(out) >= 30 {
+					break
+				}
+				out = append(out, strings.TrimRight(t, " ;,"))
+			}
+			if len(out) < 2 {
+				return nil
+			}
+			return out
+		}
+		text, k = lines[0], 1
+	}
+	for ; k < len(lines) && k < 4; k++ {
+		t := lines[k]
+		last := lastRune(text)
+		switch {
+		case strings.ContainsRune(",;·•|", last):
+			text += " " + t
+			continue
+		case last != '.' && sameSeparator(text, t) && !strings.Contains(t, ". "):
+			// "…, occupancy" / "modeling, Rhode Island, …": the list
+			// wrapped inside a keyword.
+			text += " " + t
+			continue
+		case last != '.' && len(strings.Fields(t)) <= 4 && len(t) < 40 && !strings.ContainsAny(t, ",;.:") &&
+			strings.IndexFunc(t, unicode.IsDigit) < 0 && strings.IndexFunc(t, unicode.IsLower) >= 0:
+			// Not a heading in capitals ("CONFLICT OF INTEREST").
+			text += " " + t
+		}
+		break
+	}
+	return splitKeywords(text)
+}
+
+// sameSeparator: a and b both hold the separator that splits a's list.
+func sameSeparator(a, b string) bool {
+	for _, c := range []string{";", ",", "·", "•", "|"} {
+		if strings.Contains(a, c) {
+			return strings.Contains(b, c)
+		}
+	}
+	return false
 }
