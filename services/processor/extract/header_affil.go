@@ -33,8 +33,10 @@ var (
 	// one (a correspondence note, e-mail, dates, a licence).
 	affilEndRe = regexp.MustCompile(`(?i)(?:^|\s|[.;,])(?:[*✉†]\s*)?(?:e-?mails?(?: addresses)?\s*:|correspond|received\b|accepted\b|published\b|present address|tel\.|phone\b|fax\b|equal(?:ly)? contribut|these authors|©|copyright|citation:|academic editor|editor:|full list of author)`)
 	// markedLineRe: a line that opens with an affiliation mark (the next
-	// affiliation, one the author line did not point to).
-	markedLineRe = regexp.MustCompile(`^(?:\d{1,2}|[a-z]|\(\w{1,2}\)|\^\w{1,2}\^)\s*\p{Lu}`)
+	// affiliation, one the author line did not point to). Not a letter:
+	// lines of an affiliation start with "y", "e", "a" too ("y Recursos
+	// Naturales").
+	markedLineRe = regexp.MustCompile(`^(?:\d{1,2}|\(\w{1,2}\)|\^\w{1,2}\^)\s*\p{Lu}`)
 	orcidURLRe   = regexp.MustCompile(`(?i)(?:https?://)?(?:www\.)?orcid\.org/|\borcid(?:\s*id)?s?\b\s*:?`)
 )
 
@@ -130,7 +132,7 @@ func enrichPlainHeader(doc *Document, region, text string, venueLines []string) 
 		region = region[:maxHeaderRegion]
 	}
 	if len(doc.Authors) > 0 {
-		assignAffiliations(doc.Authors, region)
+		assignAffiliations(doc.Authors, region, text)
 		assignORCIDs(doc.Authors, text)
 	}
 	if doc.Venue == "" {
@@ -140,7 +142,11 @@ func enrichPlainHeader(doc *Document, region, text string, venueLines []string) 
 
 // assignAffiliations sets Author.Affiliation where the author line's marks
 // (or their absence) tie the affiliations found in region to the authors.
-func assignAffiliations(authors []Author, region string) {
+//
+// Marked affiliations not found after the author line are looked for
+// under an "Author details" or "Affiliations" heading anywhere in text,
+// where BMC, Springer and Nature journals list them at the article's end.
+func assignAffiliations(authors []Author, region, text string) {
 	marks, end, ok := authorMarks(region, authors)
 	if !ok {
 		return
@@ -167,6 +173,11 @@ func assignAffiliations(authors []Author, region string) {
 	}
 	sortMarks(order)
 	affs := markedAffiliations(region[end:], order)
+	if len(affs) == 0 {
+		if block := affiliationSection(text); block != "" {
+			affs = markedAffiliations(block, order)
+		}
+	}
 	for i := range authors {
 		if authors[i].Affiliation != "" || len(marks[i]) == 0 {
 			continue
@@ -289,6 +300,12 @@ func authorMarksFrom(region string, authors []Author, from int) (marks [][]strin
 					break
 				}
 			}
+			if g := strings.Fields(a.Given); len(g) > 0 && g[len(g)-1] == a.Family {
+				// "Pei Pei6": the family name is the second one.
+				if q2 := familyAt(region, a.Family, q+len(a.Family), len(a.Family)+3); q2 >= 0 {
+					q = q2
+				}
+			}
 			e := q + len(a.Family)
 			ms, n := readMarks(region[e:])
 			marks = append(marks, ms)
@@ -344,7 +361,7 @@ func readMarks(s string) (marks []string, n int) {
 			n = i
 			continue
 		}
-		if newline {
+		if newline && !markBeforeSeparator(s[i:]) {
 			return marks, n
 		}
 		switch {
@@ -404,6 +421,21 @@ func readMarks(s string) (marks []string, n int) {
 		}
 	}
 	return marks, n
+}
+
+// markBeforeSeparator: s starts with a mark of one or two digits that a
+// comma or footnote symbol follows ("Anderson\n5, Patricia"), not an
+// affiliation's ("1Department", "1\nDepartment").
+func markBeforeSeparator(s string) bool {
+	j := 0
+	for j < len(s) && j < 2 && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j == 0 || j == len(s) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[j:])
+	return r == ',' || strings.ContainsRune("*†‡§¶#∗✉⁎", r)
 }
 
 // isMarkToken: one or two digits, or one lower-case letter.
@@ -513,6 +545,19 @@ func markedAffiliations(s string, order []string) map[string]string {
 				return out
 			}
 			entry = s[text:end]
+			// A line that opens with a mark the author line did not
+			// show ends it.
+			for off := 0; ; {
+				i := strings.IndexByte(entry[off:], '\n')
+				if i < 0 {
+					break
+				}
+				off += i + 1
+				if markedLineRe.MatchString(strings.TrimSpace(entry[off:min(len(entry), off+40)])) {
+					entry = entry[:off]
+					break
+				}
+			}
 		} else {
 			entry = lastAffiliation(s[text:])
 		}
@@ -967,3 +1012,26 @@ func hasPublishedBy(s string) bool { return strings.Contains(s, "published by") 
 func hasPublishedIn(s string) bool { return len(s) > 12 && strings.EqualFold(s[:12], "published in") }
 func hasEtAl(s string) bool        { return strings.Contains(s, "et al") }
 func hasDomain(s string) bool      { return strings.HasSuffix(s, ".org") || strings.HasSuffix(s, ".com") }
+
+// affiliationSection is the text (at most 4000 bytes) under the first line
+// that reads "Author details", "Author information" or "Affiliations", or
+// "".
+func affiliationSection(text string) string {
+	for _, label := range []string{"Author details", "Author information", "Affiliations"} {
+		for k := 0; k < len(text); {
+			i := strings.Index(text[k:], label)
+			if i < 0 {
+				break
+			}
+			p := k + i
+			k = p + len(label)
+			e := strings.IndexByte(text[k:], '\n')
+			if e < 0 || strings.TrimSpace(text[k:k+e]) != "" || p > 0 && strings.TrimSpace(text[strings.LastIndexByte(text[:p], '\n')+1:p]) != "" {
+				continue // not a line of its own
+			}
+			b := k + e + 1
+			return text[b:min(len(text), b+4000)]
+		}
+	}
+	return ""
+}

@@ -251,3 +251,30 @@ func TestVenueFromCitationLine(t *testing.T) {
 		t.Errorf("venue = %q", doc.Venue)
 	}
 }
+
+func TestAffiliationsAtArticleEnd(t *testing.T) {
+	page1 := strings.Join([]string{
+		"Soil Carbon Under Grazing Pressure",
+		"Maria Silva1*, João Costa2, Pei Pei1",
+		"Abstract",
+		"Grazing changes soil carbon.",
+	}, "\n")
+	last := strings.Join([]string{
+		"Acknowledgements",
+		"We thank the University of Coimbra for the samples.",
+		"Author details",
+		"1",
+		"Department of Soil Science, University of Lisbon, Lisbon 1000, ",
+		"Portugal",
+		"2",
+		"Institute of Agronomy, University of Porto, Porto 4000, Portugal",
+		"Received: 14 March 2024 / Accepted: 15 July 2024",
+		"References",
+		"1. Smith J. A paper. J Test. 2001;1:1-2.",
+	}, "\n")
+	doc := pdfDoc(t, "Soil Carbon Under Grazing Pressure", page1, last)
+	checkAffils(t, doc,
+		"Maria Silva=Department of Soil Science, University of Lisbon, Lisbon 1000, Portugal",
+		"João Costa=Institute of Agronomy, University of Porto, Porto 4000, Portugal",
+		"Pei Pei=Department of Soil Science, University of Lisbon, Lisbon 1000, Portugal")
+}
