@@ -460,65 +460,81 @@ func isMarkToken(m string) bool {
 // followed by a capital letter. It returns the offsets of the mark and of
 // the affiliation text, or -1.
 func markStart(s, m string, from int, lineStart bool) (at, text int) {
+	// The earliest of the forms: a later "(1)" in the text must not win
+	// over the "1" that starts the block.
+	at, text = -1, -1
 	for _, form := range []string{"(" + m + ")", "^" + m + "^", "<sup>" + m + "</sup>", m} {
-		for k := from; k < len(s); {
-			i := strings.Index(s[k:], form)
-			if i < 0 {
-				break
-			}
-			p := k + i
-			k = p + len(form)
-			// What comes before: a line start, a separator or a space.
-			j := p
-			for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
-				j--
-			}
-			atLine := j == 0 || s[j-1] == '\n' || s[j-1] == '\f'
-			if !atLine {
-				if lineStart || j == p {
-					continue
-				}
-				// After a separator ("… Korea. 2 Department", "… USA |
-				// 2Institute"), or for a letter after a word ("… China b
-				// CCTEG …"); a number after a word is part of an address
-				// ("Box 2 Main Street").
-				b, _ := utf8.DecodeLastRuneInString(s[:j])
-				sep := strings.ContainsRune(".;,|)", b)
-				if !sep && !(unicode.IsLetter(b) && isLetterMarker(m)) {
-					continue
-				}
-			}
-			// What comes after: the mark must end there ("1" not "12",
-			// "a" not "an"), then an affiliation's capital letter, on the
-			// same line or the next.
-			q := k
-			if form == m {
-				if c, _ := utf8.DecodeRuneInString(s[q:]); unicode.IsDigit(c) || unicode.IsLower(c) {
-					continue
-				}
-			}
-			nl := 0
-			for q < len(s) && (s[q] == ' ' || s[q] == '\t' || s[q] == '\n') {
-				if s[q] == '\n' {
-					nl++
-				}
-				q++
-			}
-			if nl > 1 || q >= len(s) {
-				continue
-			}
-			if c, _ := utf8.DecodeRuneInString(s[q:]); !unicode.IsUpper(c) {
-				continue
-			}
-			if form == m && q == k && !atLine {
-				// A glued mark ("2Institute") only at a line start or after
-				// a separator ("… USA | 2Institute …").
-				if b, _ := utf8.DecodeLastRuneInString(s[:j]); unicode.IsLetter(b) {
-					continue
-				}
-			}
-			return p, q
+		limit := len(s)
+		if at >= 0 {
+			limit = at
 		}
+		if p, q := markFormStart(s, m, form, from, limit, lineStart); p >= 0 {
+			at, text = p, q
+		}
+	}
+	return at, text
+}
+
+// markFormStart is markStart for one way of writing the mark.
+// Only a mark that starts before limit is looked for.
+func markFormStart(s, m, form string, from, limit int, lineStart bool) (at, text int) {
+	for k := from; k < limit; {
+		i := strings.Index(s[k:], form)
+		if i < 0 || k+i >= limit {
+			break
+		}
+		p := k + i
+		k = p + len(form)
+		// What comes before: a line start, a separator or a space.
+		j := p
+		for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
+			j--
+		}
+		atLine := j == 0 || s[j-1] == '\n' || s[j-1] == '\f'
+		if !atLine {
+			if lineStart || j == p {
+				continue
+			}
+			// After a separator ("… Korea. 2 Department", "… USA |
+			// 2Institute"), or for a letter after a word ("… China b
+			// CCTEG …"); a number after a word is part of an address
+			// ("Box 2 Main Street").
+			b, _ := utf8.DecodeLastRuneInString(s[:j])
+			sep := strings.ContainsRune(".;,|)", b)
+			if !sep && !(unicode.IsLetter(b) && isLetterMarker(m)) {
+				continue
+			}
+		}
+		// What comes after: the mark must end there ("1" not "12",
+		// "a" not "an"), then an affiliation's capital letter, on the
+		// same line or the next.
+		q := k
+		if form == m {
+			if c, _ := utf8.DecodeRuneInString(s[q:]); unicode.IsDigit(c) || unicode.IsLower(c) {
+				continue
+			}
+		}
+		nl := 0
+		for q < len(s) && (s[q] == ' ' || s[q] == '\t' || s[q] == '\n') {
+			if s[q] == '\n' {
+				nl++
+			}
+			q++
+		}
+		if nl > 1 || q >= len(s) {
+			continue
+		}
+		if c, _ := utf8.DecodeRuneInString(s[q:]); !unicode.IsUpper(c) {
+			continue
+		}
+		if form == m && q == k && !atLine {
+			// A glued mark ("2Institute") only at a line start or after
+			// a separator ("… USA | 2Institute …").
+			if b, _ := utf8.DecodeLastRuneInString(s[:j]); unicode.IsLetter(b) {
+				continue
+			}
+		}
+		return p, q
 	}
 	return -1, -1
 }

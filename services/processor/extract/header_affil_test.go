@@ -278,3 +278,32 @@ func TestAffiliationsAtArticleEnd(t *testing.T) {
 		"João Costa=Institute of Agronomy, University of Porto, Porto 4000, Portugal",
 		"Pei Pei=Department of Soil Science, University of Lisbon, Lisbon 1000, Portugal")
 }
+
+func TestAffiliationsParenthesisedMarks(t *testing.T) {
+	// "(1)" marks; an equation number "(1)" later on the page does not
+	// take the place of the bare "1" nor of the affiliation.
+	page := strings.Join([]string{
+		"Thermal Limits of Coastal Fishes Under Warming",
+		"Ada Lovelace (1), Charles Babbage (2)",
+		"(1) Department of Marine Biology, University of Exeter, UK",
+		"(2) Institute of Oceanography, Kiel, Germany",
+		"Abstract",
+		"We fit the model (1) The fit was good.",
+	}, "\n")
+	doc := extractString(t, "p.txt", page)
+	checkAffils(t, doc,
+		"Ada Lovelace=Department of Marine Biology, University of Exeter, UK",
+		"Charles Babbage=Institute of Oceanography, Kiel, Germany")
+	page = strings.Join([]string{
+		"Thermal Limits of Coastal Fishes Under Warming",
+		"Ada Lovelace1, Charles Babbage2",
+		"1 Department of Marine Biology, University of Exeter, UK",
+		"2 Institute of Oceanography, Kiel, Germany",
+		"Abstract",
+		"We fit the model (2) The fit was good.",
+	}, "\n")
+	doc = pdfDoc(t, "Thermal Limits of Coastal Fishes Under Warming", page)
+	checkAffils(t, doc,
+		"Ada Lovelace=Department of Marine Biology, University of Exeter, UK",
+		"Charles Babbage=Institute of Oceanography, Kiel, Germany")
+}
