@@ -718,7 +718,9 @@ func findORCIDs(s string) [][2]int {
 			continue
 		}
 		if e := orcidEnd(s, p); e > 0 {
-			out = append(out, [2]int{p, e})
+			if orcidChecks(s[p:e]) {
+				out = append(out, [2]int{p, e})
+			}
 			k = e
 		}
 	}
@@ -757,6 +759,33 @@ func orcidEnd(s string, p int) int {
 		return -1
 	}
 	return q
+}
+
+// orcidChecks reports whether an iD's last character is the ISO 7064
+// MOD 11-2 check digit of the 15 digits before it (hyphens and line
+// breaks ignored): a number that only looks like an iD fails it ten
+// times in eleven.
+func orcidChecks(id string) bool {
+	total, n := 0, 0
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c < '0' || c > '9' && c != 'X' && c != 'x' {
+			continue
+		}
+		n++
+		if n == 16 {
+			want := byte('0' + (12-total%11)%11)
+			if (12-total%11)%11 == 10 {
+				want = 'X'
+			}
+			return c == want || c == 'x' && want == 'X'
+		}
+		if c > '9' {
+			return false
+		}
+		total = (total + int(c-'0')) * 2
+	}
+	return false
 }
 
 // assignORCIDs gives each ORCID iD in text to the author named next to it:

@@ -205,6 +205,21 @@ func TestORCIDByName(t *testing.T) {
 	}
 }
 
+func TestORCIDCheckDigit(t *testing.T) {
+	for id, want := range map[string]bool{
+		"0000-0002-1825-0097":   true,
+		"0000-0001-5109-3700":   true,
+		"0000-0002-1694-233X":   true,
+		"0000-0002-3095-\n7052": true,
+		"0000-0002-1825-0098":   false,
+		"0000-0001-2345-6788":   false,
+	} {
+		if got := orcidChecks(id); got != want {
+			t.Errorf("orcidChecks(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
 func TestVenueFromCitationLine(t *testing.T) {
 	for _, c := range []struct{ line, want string }{
 		{"Sci Rep 7, 1234 (2017)", ""}, // no year after the name: not read
