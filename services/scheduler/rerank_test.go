@@ -115,6 +115,40 @@ func TestPriorRunsLongestFirst(t *testing.T) {
 	}
 }
 
+// appendChain appends c0 → c1 → … → c9, a chain of big NORMAL PDFs whose
+// head also depends on heads.
+func appendChain(specs []scheduler.DocSpec, heads ...string) []scheduler.DocSpec {
+	prev := heads
+	for i := range 10 {
+		id := fmt.Sprintf("c%d", i)
+		specs = append(specs, scheduler.DocSpec{ID: id, Path: id + ".pdf", Size: 20_000_000, DependsOn: prev, Priority: scheduler.PriorityNormal})
+		prev = []string{id}
+	}
+	return specs
+}
+
+// runOnOne submits specs as batch id and connects one processor of one
+// slot; it returns the processor and a check that its next assignment is
+// of document want.
+func runOnOne(t *testing.T, core *scheduler.Scheduler, id string, specs []scheduler.DocSpec) (*scheduler.Session, func(want string) *scheduler.Assignment) {
+	t.Helper()
+	if _, _, err := core.Submit(context.Background(), scheduler.BatchHeader{ID: id}, specs); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := core.Connect("p", 1, scheduler.Headroom{MemoryAvailable: 8 << 30, MemoryBudget: 8 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess, func(want string) *scheduler.Assignment {
+		t.Helper()
+		a := nextAssign(t, sess)
+		if a.DocumentID != want {
+			t.Fatalf("assigned %s, want %s", a.DocumentID, want)
+		}
+		return a
+	}
+}
+
 // A permanent failure that skips a long chain takes the chain out of its
 // ancestors' ranks: work that can still run is ordered by what it still
 // blocks, not by documents that will never run.
@@ -131,27 +165,8 @@ func TestFailureReranksWhatItSkipped(t *testing.T) {
 		{ID: "hub", Path: "hub.txt", Size: 500, Priority: n},
 		{ID: "y", Path: "y.txt", Size: 2_000_000, Priority: n},
 	}
-	prev := []string{"bad", "hub"}
-	for i := range 10 {
-		id := fmt.Sprintf("c%d", i)
-		specs = append(specs, scheduler.DocSpec{ID: id, Path: id + ".pdf", Size: 20_000_000, DependsOn: prev, Priority: n})
-		prev = []string{id}
-	}
-	if _, _, err := core.Submit(context.Background(), scheduler.BatchHeader{ID: "skip"}, specs); err != nil {
-		t.Fatal(err)
-	}
-	sess, err := core.Connect("p", 1, scheduler.Headroom{MemoryAvailable: 8 << 30, MemoryBudget: 8 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	expect := func(want string) *scheduler.Assignment {
-		t.Helper()
-		a := nextAssign(t, sess)
-		if a.DocumentID != want {
-			t.Fatalf("assigned %s, want %s", a.DocumentID, want)
-		}
-		return a
-	}
+	specs = appendChain(specs, "bad", "hub")
+	sess, expect := runOnOne(t, core, "skip", specs)
 	a := expect("gate") // heads the chain, a little longer than hub
 	if err := sess.Complete(a.ID, a.Epoch, 1, 0, 0); err != nil {
 		t.Fatal(err)
@@ -197,31 +212,12 @@ func TestLargeSkipReranksAtOnce(t *testing.T) {
 		{ID: "hub", Path: "hub.txt", Size: 500, Priority: n},
 		{ID: "y", Path: "y.txt", Size: 2_000_000, Priority: n},
 	}
-	prev := []string{"bad", "hub"}
-	for i := range 10 {
-		id := fmt.Sprintf("c%d", i)
-		specs = append(specs, scheduler.DocSpec{ID: id, Path: id + ".pdf", Size: 20_000_000, DependsOn: prev, Priority: n})
-		prev = []string{id}
-	}
+	specs = appendChain(specs, "bad", "hub")
 	for i := range 30 { // filler, so that tinychild is under a twentieth
 		id := fmt.Sprintf("f%d", i)
 		specs = append(specs, scheduler.DocSpec{ID: id, Path: id + ".txt", Size: 100, Priority: low})
 	}
-	if _, _, err := core.Submit(context.Background(), scheduler.BatchHeader{ID: "skip"}, specs); err != nil {
-		t.Fatal(err)
-	}
-	sess, err := core.Connect("p", 1, scheduler.Headroom{MemoryAvailable: 8 << 30, MemoryBudget: 8 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	expect := func(want string) *scheduler.Assignment {
-		t.Helper()
-		a := nextAssign(t, sess)
-		if a.DocumentID != want {
-			t.Fatalf("assigned %s, want %s", a.DocumentID, want)
-		}
-		return a
-	}
+	sess, expect := runOnOne(t, core, "skip", specs)
 	a := expect("tiny")
 	if err := sess.Fail(a.ID, a.Epoch, scheduler.FailPermanent, "broken", 0); err != nil {
 		t.Fatal(err)

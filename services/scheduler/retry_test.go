@@ -59,6 +59,16 @@ func TestRetryReleasedWhenBackoffEnds(t *testing.T) {
 	}
 }
 
+// connectSlot connects a processor of one slot and 1 GiB.
+func connectSlot(t *testing.T, core *scheduler.Scheduler, id string) *scheduler.Session {
+	t.Helper()
+	sess, err := core.Connect(id, 1, scheduler.Headroom{MemoryAvailable: 1 << 30, MemoryBudget: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
 // noAssign fails if sess has an assignment waiting.
 func noAssign(t *testing.T, sess *scheduler.Session, why string) {
 	t.Helper()
@@ -88,16 +98,9 @@ func TestFirstRetryRunsElsewhereAtOnce(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h := scheduler.Headroom{MemoryAvailable: 1 << 30, MemoryBudget: 1 << 30}
-	p1, err := core.Connect("p1", 1, h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p1 := connectSlot(t, core, "p1")
 	x := nextAssign(t, p1) // the longest first
-	p2, err := core.Connect("p2", 1, h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p2 := connectSlot(t, core, "p2")
 	y := nextAssign(t, p2)
 	if x.DocumentID != "x" || y.DocumentID != "y" {
 		t.Fatalf("assigned %s to p1 and %s to p2, want x and y", x.DocumentID, y.DocumentID)
@@ -132,16 +135,9 @@ func TestFirstRetryWaitsOnlyWhereItFailed(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h := scheduler.Headroom{MemoryAvailable: 1 << 30, MemoryBudget: 1 << 30}
-	p1, err := core.Connect("p1", 1, h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p1 := connectSlot(t, core, "p1")
 	x := nextAssign(t, p1)
-	p2, err := core.Connect("p2", 1, h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p2 := connectSlot(t, core, "p2")
 	nextAssign(t, p2) // y, which keeps p2 busy
 	if err := p1.Fail(x.ID, x.Epoch, scheduler.FailTransient, "timed out under load", 0); err != nil {
 		t.Fatal(err)
