@@ -1061,6 +1061,10 @@ func hasDomain(s string) bool      { return strings.HasSuffix(s, ".org") || stri
 // affiliationSection is the text (at most 4000 bytes) under the first line
 // that reads "Author details", "Author information" or "Affiliations", or
 // "".
+//
+// Each search resumes at the line after a match, and stops at the last line
+// break, so a text that repeats a label on one long line costs one pass,
+// not one pass per repetition.
 func affiliationSection(text string) string {
 	for _, label := range []string{"Author details", "Author information", "Affiliations"} {
 		for k := 0; k < len(text); {
@@ -1069,12 +1073,15 @@ func affiliationSection(text string) string {
 				break
 			}
 			p := k + i
-			k = p + len(label)
-			e := strings.IndexByte(text[k:], '\n')
-			if e < 0 || strings.TrimSpace(text[k:k+e]) != "" || p > 0 && strings.TrimSpace(text[strings.LastIndexByte(text[:p], '\n')+1:p]) != "" {
+			e := strings.IndexByte(text[p:], '\n')
+			if e < 0 {
+				break // no line break after it: nothing is listed under it
+			}
+			b := p + e + 1 // the next line
+			k = b
+			if strings.TrimSpace(text[p+len(label):p+e]) != "" || strings.TrimSpace(text[strings.LastIndexByte(text[:p], '\n')+1:p]) != "" {
 				continue // not a line of its own
 			}
-			b := k + e + 1
 			return text[b:min(len(text), b+4000)]
 		}
 	}

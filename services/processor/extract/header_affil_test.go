@@ -322,3 +322,19 @@ func TestAffiliationsParenthesisedMarks(t *testing.T) {
 		"Ada Lovelace=Department of Marine Biology, University of Exeter, UK",
 		"Charles Babbage=Institute of Oceanography, Kiel, Germany")
 }
+
+func TestAffiliationSection(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"Intro\nAuthor details\n1 Dept, Univ, Norway\n", "1 Dept, Univ, Norway\n"},
+		// Named in running text first: only the line of its own counts.
+		{"See Author details below.\nAuthor details\nA\n", "A\n"},
+		{"Author details here\nAffiliations\nB", "B"},
+		{"x Author details\nAuthor details", ""}, // the last has no line under it
+		{strings.Repeat("Author details ", 1000), ""},
+		{"", ""},
+	} {
+		if got := affiliationSection(c.text); got != c.want {
+			t.Errorf("affiliationSection(%.40q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
