@@ -25,11 +25,12 @@ const benchUsage = `Usage:
       assignments completed per second by no-op processors over loopback gRPC,
       with the JetStream journal and with an in-memory store
   docbatch bench sched [--docs 2000] [--seeds 10] [--regimes laptop,cluster]
-                       [--transient 0.02] [--permanent 0.005] [--retry-backoff 100ms] [--json]
+                       [--transient 0.02] [--permanent 0.005] [--retry-backoff 100ms] [--oracle] [--json]
       the real scheduler core driven in virtual time over a suite of workloads,
       on a laptop (8 slots) and a cluster (64 slots); makespan over a lower
       bound, against FIFO and the seed's heuristic; the failure rates and the
-      retry backoff may be varied to see what each costs
+      retry backoff may be varied to see what each costs, and --oracle tells
+      the scheduler in advance which documents failures will skip
   docbatch bench scale [--docs 1000000] [--json]
       one batch submitted through the streaming API and completed; peak RSS of
       the scheduler, measured in a child process
@@ -288,6 +289,7 @@ func benchSched(args []string, stdout, stderr io.Writer) error {
 	transient := fs.Float64("transient", 0.02, "share of documents whose first attempt fails transiently")
 	permanent := fs.Float64("permanent", 0.005, "share of documents that fail permanently")
 	backoff := fs.Duration("retry-backoff", scheduler.DefaultRetryBackoff, "the scheduler's first retry backoff ceiling")
+	oracle := fs.Bool("oracle", false, "submit only the documents that permanent failures will not skip, as if the scheduler knew them in advance (the bound does)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := flagenv.Parse(fs, args); err != nil {
 		return err
@@ -306,7 +308,7 @@ func benchSched(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bench sched: no known regime in %q", *regimes)
 	}
 	for i := range ws {
-		ws[i].TransientRate, ws[i].PermanentRate, ws[i].RetryBackoff = *transient, *permanent, *backoff
+		ws[i].TransientRate, ws[i].PermanentRate, ws[i].RetryBackoff, ws[i].Oracle = *transient, *permanent, *backoff, *oracle
 	}
 	res, err := simulate.RunSuite(ws)
 	if err != nil {

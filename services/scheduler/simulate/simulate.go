@@ -47,6 +47,11 @@ type Workload struct {
 	// RetryBackoff is the core's first retry backoff ceiling; 0 keeps the
 	// scheduler's default. Varying it shows what the retry policy costs.
 	RetryBackoff time.Duration
+	// Oracle submits only the documents that will run (knownFailures):
+	// the scheduler then knows in advance which permanent failures skip
+	// what, as the lower bound does, which shows how much of the gap to
+	// the bound is not knowing it.
+	Oracle bool
 }
 
 // Result is one simulated run.
@@ -143,6 +148,9 @@ func (e *events) Pop() any {
 // Run simulates w under policy.
 func Run(w Workload, policy scheduler.Policy) (Result, error) {
 	docs := generate(w)
+	if w.Oracle {
+		docs = knownFailures(docs)
+	}
 	byID := make(map[string]int, len(docs))
 	specs := make([]scheduler.DocSpec, len(docs))
 	for i, d := range docs {
@@ -265,32 +273,17 @@ func Run(w Workload, policy scheduler.Policy) (Result, error) {
 // total memory), over the true times and the reservations the core would
 // make. Failed attempts are counted in the work, which keeps it a bound.
 func bound(w Workload, docs []simDoc) Result {
-	byID := make(map[string]int, len(docs))
-	for i, d := range docs {
-		byID[d.spec.ID] = i
-	}
+	byID, order, skipped := skips(docs)
 	var slots int
 	var mem uint64
 	for _, p := range w.Procs {
 		slots += p.Slots
 		mem += p.Memory
 	}
-	// Walk in layer order (ids start with the layer) so dependencies come
-	// first.
-	order := make([]int, len(docs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(docs[a].spec.ID, docs[b].spec.ID) })
 	finish := make([]float64, len(docs))
-	skipped := make([]bool, len(docs)) // never run: downstream of a permanent failure
 	var work, area, cp float64
 	for _, i := range order {
 		d := docs[i]
-		for _, dep := range d.spec.DependsOn {
-			j := byID[dep]
-			skipped[i] = skipped[i] || skipped[j] || docs[j].permanent
-		}
 		if skipped[i] {
 			continue
 		}
@@ -312,4 +305,55 @@ func bound(w Workload, docs []simDoc) Result {
 	r := Result{CriticalPath: cp, WorkOverSlots: work / float64(slots), MemoryArea: area / float64(mem)}
 	r.LowerBound = max(r.CriticalPath, r.WorkOverSlots, r.MemoryArea)
 	return r
+}
+
+// skips says which documents never run because something upstream fails
+// permanently, with the index by id and a dependencies-first order (ids
+// start with the layer).
+func skips(docs []simDoc) (byID map[string]int, order []int, skipped []bool) {
+	byID = make(map[string]int, len(docs))
+	for i, d := range docs {
+		byID[d.spec.ID] = i
+	}
+	order = make([]int, len(docs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(docs[a].spec.ID, docs[b].spec.ID) })
+	skipped = make([]bool, len(docs))
+	for _, i := range order {
+		for _, dep := range docs[i].spec.DependsOn {
+			j := byID[dep]
+			skipped[i] = skipped[i] || skipped[j] || docs[j].permanent
+		}
+	}
+	return byID, order, skipped
+}
+
+// knownFailures is what an oracle would submit: the batch without the
+// documents that permanent failures will skip. Every document keeps the
+// priority class it is derived in the whole batch (CRITICAL when it blocks
+// others there), so only the knowledge differs, not the ordering rules.
+func knownFailures(docs []simDoc) []simDoc {
+	_, _, skipped := skips(docs)
+	blocking := map[string]bool{}
+	for _, d := range docs {
+		for _, dep := range d.spec.DependsOn {
+			blocking[dep] = true
+		}
+	}
+	out := make([]simDoc, 0, len(docs))
+	for i, d := range docs {
+		if skipped[i] {
+			continue
+		}
+		if d.spec.Priority == scheduler.PriorityUnspecified {
+			d.spec.Priority = scheduler.PriorityNormal
+			if blocking[d.spec.ID] {
+				d.spec.Priority = scheduler.PriorityCritical
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }

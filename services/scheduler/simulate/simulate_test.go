@@ -31,3 +31,31 @@ func TestSimulationFinishesEveryDocumentOnce(t *testing.T) {
 		t.Fatalf("not deterministic: %+v vs %+v", a, b)
 	}
 }
+
+// The oracle submits exactly the documents that run in the real batch:
+// nothing is skipped, the same ones fail, the same ones finish, and each
+// keeps the class the whole batch derives for it.
+func TestOracleKnowsWhatFailuresSkip(t *testing.T) {
+	w := Workload{Name: "t", Docs: 400, EdgeFraction: 0.2, Layers: 6, TransientRate: 0.05, PermanentRate: 0.02, Seed: 3,
+		Procs: []ProcSpec{{Slots: 2, Memory: 1 << 30}, {Slots: 4, Memory: 2 << 30}}}
+	real, err := Run(w, scheduler.PolicyRank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Oracle = true
+	oracle, err := Run(w, scheduler.PolicyRank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oracle.Skipped != 0 || oracle.Failed != real.Failed || oracle.Done != real.Done {
+		t.Fatalf("oracle ended %+v, real batch %+v: want the same done and failed, none skipped", oracle, real)
+	}
+	if oracle.LowerBound != real.LowerBound {
+		t.Fatalf("oracle bound %v, real %v: the same documents run", oracle.LowerBound, real.LowerBound)
+	}
+	for _, d := range knownFailures(generate(w)) {
+		if d.spec.Priority == scheduler.PriorityUnspecified {
+			t.Fatalf("%s has no class: the oracle must keep the whole batch's", d.spec.ID)
+		}
+	}
+}
