@@ -1,7 +1,9 @@
 package scheduler
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -37,7 +39,7 @@ func TestComputeRanksLivePart(t *testing.T) {
 		docs[i].state = DocDone
 	}
 	docs[1].state = DocRunning
-	computeRanks(docs, topoOrder(docs))
+	computeRanks(docs, topoOrder(docs), 0)
 	var longest func(i int) float64 // recursion is fine at depth 5
 	longest = func(i int) float64 {
 		best := 0.0
@@ -58,6 +60,27 @@ func TestComputeRanksLivePart(t *testing.T) {
 	}
 }
 
+// With a failure rate, a dependent counts with the chance that it runs:
+// d has dependents a (rank 10, also waiting for x) and b (rank 5, waiting
+// for d alone). At pFail 0.5, a runs with chance 0.5, and b is the longest
+// otherwise: 10·0.5 + 5·0.5 = 7.5 beyond d's own second.
+func TestExpectedRanks(t *testing.T) {
+	docs := []*doc{
+		{state: DocPending, est: estimate{seconds: 1}, dependents: []int32{2, 3}}, // d
+		{state: DocPending, est: estimate{seconds: 1}, dependents: []int32{2}},    // x
+		{state: DocPending, est: estimate{seconds: 10}, waiting: 2},               // a
+		{state: DocPending, est: estimate{seconds: 5}, waiting: 1},                // b
+	}
+	computeRanks(docs, topoOrder(docs), 0.5)
+	if docs[0].rank != 8.5 {
+		t.Fatalf("d's rank %v, want 1 + 7.5", docs[0].rank)
+	}
+	computeRanks(docs, topoOrder(docs), 0)
+	if docs[0].rank != 11 {
+		t.Fatalf("d's rank without failures %v, want 1 + 10", docs[0].rank)
+	}
+}
+
 // BenchmarkRerank is a re-rank of the policy benchmark's densest cluster
 // workload (8 layers of 2,000, 20% edges: 5.6 million), with everything
 // pending and after a failure skipped all but two layers.
@@ -66,7 +89,12 @@ func BenchmarkRerank(b *testing.B) {
 	order := topoOrder(docs)
 	b.Run("all-pending", func(b *testing.B) {
 		for b.Loop() {
-			computeRanks(docs, order)
+			computeRanks(docs, order, 0)
+		}
+	})
+	b.Run("all-pending-expected", func(b *testing.B) {
+		for b.Loop() {
+			computeRanks(docs, order, 0.01)
 		}
 	})
 	for _, d := range docs[2*2000:] {
@@ -74,7 +102,12 @@ func BenchmarkRerank(b *testing.B) {
 	}
 	b.Run("two-layers-left", func(b *testing.B) {
 		for b.Loop() {
-			computeRanks(docs, order)
+			computeRanks(docs, order, 0)
+		}
+	})
+	b.Run("two-layers-left-expected", func(b *testing.B) {
+		for b.Loop() {
+			computeRanks(docs, order, 0.01)
 		}
 	})
 	b.Run("topo-order", func(b *testing.B) {
@@ -82,4 +115,32 @@ func BenchmarkRerank(b *testing.B) {
 			topoOrder(docs)
 		}
 	})
+}
+
+// longestKids keeps the highest ranks, longest first, and the highest of
+// the others; expectedLongest counts those others at that rank.
+func TestLongestKids(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	rank := make([]float64, 200)
+	var deps []int32
+	for i := range rank {
+		if i%7 != 0 { // every seventh will not run
+			rank[i] = r.Float64()
+		}
+		deps = append(deps, int32(i))
+	}
+	top, rest := longestKids(nil, deps, rank)
+	sorted := slices.Clone(rank)
+	slices.SortFunc(sorted, func(a, b float64) int { return cmp.Compare(b, a) })
+	if len(top) != maxExpectedKids {
+		t.Fatalf("%d kids, want %d", len(top), maxExpectedKids)
+	}
+	for k, c := range top {
+		if rank[c] != sorted[k] {
+			t.Fatalf("kid %d has rank %v, want %v", k, rank[c], sorted[k])
+		}
+	}
+	if rest != sorted[maxExpectedKids] {
+		t.Fatalf("rest %v, want %v", rest, sorted[maxExpectedKids])
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -161,6 +162,7 @@ type batch struct {
 	rec     Record
 	docs    []*doc
 	topo    []int32 // topoOrder(docs): dependencies before dependents
+	edges   int     // dependencies in all
 	ready   readyQueue
 	delayed []int32 // retrying after a backoff
 	// nextRetry is the earliest backoff end among delayed: pump releases
@@ -264,7 +266,7 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 			s.applyEvent(b, ev, false)
 		}
 		// Ranks were computed before replay; drop what replay skipped.
-		computeRanks(b.docs, b.topo)
+		computeRanks(b.docs, b.topo, b.failureRate())
 		for i, d := range b.docs {
 			if d.state == DocPending && d.waiting == 0 {
 				b.ready.push(b.docs, int32(i))
@@ -298,6 +300,7 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 	b.ready.policy = s.cfg.Policy
 	b.ready.now = s.now
 	for i, ds := range deps {
+		b.edges += len(ds)
 		b.docs[i].waiting = int32(len(ds))
 		for _, j := range ds {
 			b.docs[j].dependents = append(b.docs[j].dependents, int32(i))
@@ -313,7 +316,7 @@ func (s *Scheduler) buildBatch(rec Record, specs []DocSpec, deps [][]int32) *bat
 		}
 	}
 	b.topo = topoOrder(b.docs)
-	computeRanks(b.docs, b.topo)
+	computeRanks(b.docs, b.topo, b.failureRate())
 	b.rec.Counts = Counts{Total: int64(len(specs)), Pending: int64(len(specs))}
 	if b.rec.State == 0 {
 		b.rec.State = BatchRunning
@@ -352,14 +355,27 @@ func topoOrder(docs []*doc) []int32 {
 }
 
 // computeRanks sets the upward rank (HEFT) of each document that may still
-// run: its own estimated time plus the longest chain of estimated times
-// through its dependents that may still run. Only that live part of the DAG
-// is walked: a finished, failed or skipped document never queues again, so
-// its rank is not used, and it adds nothing to a live document's (whose
-// dependents cannot have run yet). So once a failure has skipped much of a
-// batch, re-ranking costs only what is left. order is topoOrder's.
-func computeRanks(docs []*doc, order []int32) {
+// run: its own estimated time plus the length of the chain of estimated
+// times through its dependents that may still run. Only that live part of
+// the DAG is walked: a finished, failed or skipped document never queues
+// again, so its rank is not used, and it adds nothing to a live document's
+// (whose dependents cannot have run yet). So once a failure has skipped
+// much of a batch, re-ranking costs only what is left. order is
+// topoOrder's.
+//
+// With pFail > 0, the chance that a document fails for good, the chain is
+// the expected longest one rather than the longest: a dependent runs only
+// if its other unfinished dependencies all succeed, so one that waits for
+// 400 documents may well never run, and a chain through it should not
+// outrank a shorter one that surely will. This is what the lower bound
+// knows and a scheduler does not (see docs/benchmarks.md, `--oracle`).
+func computeRanks(docs []*doc, order []int32, pFail float64) {
 	rank := make([]float64, len(docs)) // 0 for documents that will not run
+	var runs []float64                 // chance that each runs, given one dependency
+	if pFail > 0 {
+		runs = make([]float64, len(docs))
+	}
+	var kids []int32
 	for k := len(order) - 1; k >= 0; k-- {
 		i := order[k]
 		d := docs[i]
@@ -367,20 +383,136 @@ func computeRanks(docs []*doc, order []int32) {
 			continue
 		}
 		best := 0.0
-		for _, c := range d.dependents {
-			best = max(best, rank[c])
+		if pFail <= 0 {
+			for _, c := range d.dependents {
+				best = max(best, rank[c])
+			}
+		} else {
+			var rest float64
+			kids, rest = longestKids(kids[:0], d.dependents, rank)
+			best = expectedLongest(rank, runs, kids, rest)
+			runs[i] = math.Pow(1-pFail, float64(max(d.waiting-1, 0)))
 		}
 		d.rank = d.est.seconds + best
 		rank[i] = d.rank
 	}
 }
 
+// longestKids returns, longest first, the maxExpectedKids dependents with
+// the highest ranks (0 is a dependent that will not run), and the highest
+// rank of the others. A bounded min-heap: most dependents cost one
+// comparison, so a re-rank of a dense DAG stays within a few times HEFT's.
+func longestKids(top, dependents []int32, rank []float64) ([]int32, float64) {
+	h := rankHeap{idx: top, rank: rank, min: true}
+	rest := 0.0
+	for _, c := range dependents {
+		r := rank[c]
+		switch {
+		case r <= 0:
+		case len(h.idx) < maxExpectedKids:
+			h.push(c)
+		case r > rank[h.idx[0]]:
+			rest = max(rest, rank[h.idx[0]])
+			h.idx[0] = c
+			h.down(0)
+		default:
+			rest = max(rest, r)
+		}
+	}
+	// Longest first: each pop of the min-heap goes to the back.
+	all := h.idx
+	for n := len(all); n > 1; n-- {
+		all[0], all[n-1] = all[n-1], all[0]
+		h.idx = all[:n-1]
+		h.down(0)
+	}
+	return all, rest
+}
+
+// expectedLongest is the expected rank of the longest dependent that will
+// run, where runs[c] is the chance that c runs given the document being
+// ranked succeeds (its other unfinished dependencies all succeed): longest
+// first, each counts with the chance that it runs and no longer one does.
+// kids are the longest dependents, longest first; the others, at most rest
+// each, count as rest (an upper bound) with the chance that none of kids
+// runs.
+func expectedLongest(rank, runs []float64, kids []int32, rest float64) float64 {
+	e, none := 0.0, 1.0 // none: the chance that no longer one runs
+	for _, c := range kids {
+		e += rank[c] * runs[c] * none
+		if none *= 1 - runs[c]; none < 1e-3 {
+			return e // the rest would change the rank by under 0.1%
+		}
+	}
+	return e + none*rest
+}
+
+// maxExpectedKids bounds the dependents expectedLongest weighs one by one.
+const maxExpectedKids = 32
+
+// rankHeap is a heap of document indices by rank (a min-heap when min),
+// by hand: the container/heap interface would cost an indirect call per
+// comparison on the re-rank's hot path.
+type rankHeap struct {
+	idx  []int32
+	rank []float64
+	min  bool
+}
+
+// before: the document at a belongs above the one at b.
+func (h *rankHeap) before(a, b int) bool {
+	if h.min {
+		return h.rank[h.idx[a]] < h.rank[h.idx[b]]
+	}
+	return h.rank[h.idx[a]] > h.rank[h.idx[b]]
+}
+
+func (h *rankHeap) push(c int32) {
+	h.idx = append(h.idx, c)
+	for i := len(h.idx) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.before(i, p) {
+			return
+		}
+		h.idx[i], h.idx[p] = h.idx[p], h.idx[i]
+		i = p
+	}
+}
+
+func (h *rankHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h.idx) {
+			return
+		}
+		if r := l + 1; r < len(h.idx) && h.before(r, l) {
+			l = r
+		}
+		if !h.before(l, i) {
+			return
+		}
+		h.idx[i], h.idx[l] = h.idx[l], h.idx[i]
+		i = l
+	}
+}
+
+// failureRate estimates the chance that a document of the batch fails for
+// good from what has finished, starting as if a hundred had finished with
+// one failure: a prior of 1%, which the batch's own record soon outweighs.
+func (b *batch) failureRate() float64 {
+	c := b.rec.Counts
+	return (float64(c.Failed) + 1) / (float64(c.Done+c.Failed) + 100)
+}
+
 // rerankInterval paces recomputing a batch's ranks: at least a tick apart,
-// and 10 µs per document more, so a million-document batch (a pass of a few
-// hundred milliseconds) re-ranks at most every 10 s and spends a few
-// percent of the core's time on it.
-func rerankInterval(docs int) time.Duration {
-	return TickInterval + time.Duration(docs)*10*time.Microsecond
+// and 10 µs per document and 500 ns per dependency more, about thirty times
+// what a pass costs (BenchmarkRerank: ~20 ns a dependency with expected
+// ranks), so a million-document batch re-ranks at most every 10 s and a
+// dense DAG of 5.6 million dependencies every 3 s, each spending a few
+// percent of the core's time on it. A large skip re-ranks at once anyway
+// (rerankNow).
+func rerankInterval(docs, edges int) time.Duration {
+	return TickInterval + time.Duration(docs)*10*time.Microsecond + time.Duration(edges)*500*time.Nanosecond
 }
 
 // estimatesStale marks every running batch for re-estimation after the cost
@@ -396,7 +528,7 @@ func (s *Scheduler) estimatesStale() {
 // rerankIfDue re-ranks a running batch whose ranks are stale, at the pace
 // rerankInterval allows. Caller holds mu.
 func (s *Scheduler) rerankIfDue(b *batch, now time.Time) {
-	if b.ranksStale && b.rec.State == BatchRunning && (b.rerankNow || now.Sub(b.lastRerank) >= rerankInterval(len(b.docs))) {
+	if b.ranksStale && b.rec.State == BatchRunning && (b.rerankNow || now.Sub(b.lastRerank) >= rerankInterval(len(b.docs), b.edges)) {
 		s.rerank(b, now)
 	}
 }
@@ -420,7 +552,7 @@ func (s *Scheduler) rerank(b *batch, now time.Time) {
 			d.est.reservation = e.reservation
 		}
 	}
-	computeRanks(b.docs, b.topo)
+	computeRanks(b.docs, b.topo, b.failureRate())
 	heap.Init(&b.ready)
 	if len(b.waitingBig) > 0 {
 		for _, i := range b.waitingBig {
