@@ -87,29 +87,24 @@ func TestExpectedRanks(t *testing.T) {
 func BenchmarkRerank(b *testing.B) {
 	docs := layeredDocs(8, 2000, 0.2)
 	order := topoOrder(docs)
-	b.Run("all-pending", func(b *testing.B) {
-		for b.Loop() {
-			computeRanks(docs, order, 0)
+	// HEFT's ranks (no failure rate) and expected ranks (1%).
+	passes := func(state string) {
+		for _, p := range []struct {
+			name  string
+			pFail float64
+		}{{"", 0}, {"-expected", 0.01}} {
+			b.Run(state+p.name, func(b *testing.B) {
+				for b.Loop() {
+					computeRanks(docs, order, p.pFail)
+				}
+			})
 		}
-	})
-	b.Run("all-pending-expected", func(b *testing.B) {
-		for b.Loop() {
-			computeRanks(docs, order, 0.01)
-		}
-	})
+	}
+	passes("all-pending")
 	for _, d := range docs[2*2000:] {
 		d.state = DocSkipped
 	}
-	b.Run("two-layers-left", func(b *testing.B) {
-		for b.Loop() {
-			computeRanks(docs, order, 0)
-		}
-	})
-	b.Run("two-layers-left-expected", func(b *testing.B) {
-		for b.Loop() {
-			computeRanks(docs, order, 0.01)
-		}
-	})
+	passes("two-layers-left")
 	b.Run("topo-order", func(b *testing.B) {
 		for b.Loop() {
 			topoOrder(docs)
