@@ -159,10 +159,7 @@ func (s *Scheduler) pump() {
 		r.b.ready.restore(r.i)
 	}
 	if !s.parkedUntil.IsZero() {
-		select {
-		case s.retryAdded <- struct{}{}:
-		default: // Run has a signal pending already
-		}
+		s.retryTimerMoved()
 	}
 }
 
@@ -196,7 +193,7 @@ func (s *Scheduler) dispatch(parked *[]parkedRetry) {
 			if now.IsZero() {
 				now = s.now()
 			}
-			if now.Before(d.notBefore) {
+			if d.shuns(d.avoid, now) {
 				avoid = d.avoid
 			}
 		}
@@ -259,6 +256,15 @@ func (s *Scheduler) ReleaseRetries() {
 		b.releaseRetries(now) // even with no processor: NextRetry moves on
 	}
 	s.pump()
+}
+
+// retryTimerMoved tells Run that NextRetry may have changed, so that it
+// re-arms its retry timer.
+func (s *Scheduler) retryTimerMoved() {
+	select {
+	case s.retryAdded <- struct{}{}:
+	default: // Run has a signal pending already
+	}
 }
 
 // shuns reports whether the document's early retry may not run on p yet.
@@ -558,10 +564,7 @@ func (se *Session) Fail(id string, epoch uint64, class FailureClass, msg string,
 				b.ready.push(b.docs, a.d)
 			} else {
 				b.delay(a.d)
-				select {
-				case s.retryAdded <- struct{}{}:
-				default: // Run has a signal pending already
-				}
+				s.retryTimerMoved()
 			}
 		}
 		s.notify(b, Transition{DocumentID: d.spec.ID, State: DocPending, Error: d.err})
@@ -717,18 +720,6 @@ func (s *Scheduler) enter(b *batch, i int32, st DocState, why string) {
 func (s *Scheduler) skipDependents(b *batch, root int32) {
 	queue := []int32{root}
 	skipped := 0
-	defer func() {
-		// Ranks that still count a twentieth of the pending work as ahead
-		// misorder the queue where it matters (the policy benchmark's dense
-		// DAGs lose three points of makespan waiting for the next paced
-		// re-rank): re-rank now. Each such re-rank follows the loss of a
-		// twentieth of what was pending, and computeRanks walks only what
-		// may still run, so together they cost at most twenty passes over
-		// the batch.
-		if skipped > 0 && int64(skipped)*20 >= b.rec.Counts.Pending+int64(skipped) {
-			b.rerankNow = true
-		}
-	}()
 	for len(queue) > 0 {
 		i := queue[0]
 		queue = queue[1:]
@@ -743,5 +734,15 @@ func (s *Scheduler) skipDependents(b *batch, root int32) {
 			skipped++
 			b.ranksStale = true
 		}
+	}
+	// Ranks that still count a twentieth of the pending work as ahead
+	// misorder the queue where it matters (the policy benchmark's dense
+	// DAGs lose three points of makespan waiting for the next paced
+	// re-rank): re-rank now. Each such re-rank follows the loss of a
+	// twentieth of what was pending, and computeRanks walks only what
+	// may still run, so together they cost at most twenty passes over
+	// the batch.
+	if skipped > 0 && int64(skipped)*20 >= b.rec.Counts.Pending+int64(skipped) {
+		b.rerankNow = true
 	}
 }
